@@ -1,0 +1,117 @@
+"""Stage a cohort's book for Jupyter Book: sources, executed chapters, generated pages.
+
+The staging folder persists between builds so that Sphinx can rebuild incrementally;
+every file is written only when its content changed, so an unchanged page keeps its
+time stamp and is not read again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import yaml
+
+from helpers.config import CohortConfig
+
+#: Top-level sources copied into every staged book (when present).
+BOOK_SOURCES: tuple[str, ...] = ("references.bib", "rerunning.md", "_static")
+
+
+def write_if_changed(path: Path, content: bytes | str) -> bool:
+    """Write ``content`` unless the file already holds exactly that. Returns whether it wrote."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def copy_if_changed(src: Path, dst: Path) -> bool:
+    """Copy a file or a folder tree, touching only files whose bytes differ."""
+    if src.is_dir():
+        changed = False
+        seen = set()
+        for f in sorted(src.rglob("*")):
+            if f.is_file():
+                rel = f.relative_to(src)
+                seen.add(rel)
+                changed |= write_if_changed(dst / rel, f.read_bytes())
+        if dst.is_dir():
+            for f in sorted(dst.rglob("*")):
+                if f.is_file() and f.relative_to(dst) not in seen:
+                    f.unlink()
+                    changed = True
+        return changed
+    return write_if_changed(dst, src.read_bytes())
+
+
+def remove_stale(folder: Path, keep: Iterable[Path]) -> list[Path]:
+    """Delete files under ``folder`` that are not in ``keep`` (chapters no longer built)."""
+    keep = {Path(k).resolve() for k in keep}
+    removed = []
+    if folder.is_dir():
+        for f in sorted(folder.rglob("*")):
+            if f.is_file() and f.resolve() not in keep:
+                f.unlink()
+                removed.append(f)
+    return removed
+
+
+def banner_text(config: CohortConfig) -> str:
+    """The announcement shown at the top of every page."""
+    if config.simulated:
+        return (
+            "Simulated data: every number in this book is computed from a simulated cohort "
+            f"calibrated to the published results of {config.registry or config.label}, "
+            "not from the trial's patient records."
+        )
+    return ""
+
+
+def book_config(base: Mapping, config: CohortConfig) -> dict:
+    """The staged ``_config.yml``: the top-level one, adapted to the cohort."""
+    cfg = yaml.safe_load(yaml.safe_dump(dict(base)))  # deep copy of plain data
+    cfg["title"] = config.title
+    cfg.setdefault("execute", {})["execute_notebooks"] = "off"
+    cfg["only_build_toc_files"] = True
+    html = cfg.setdefault("html", {})
+    html["announcement"] = banner_text(config)
+    sphinx = cfg.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["html_extra_path"] = ["_extra"]
+    return cfg
+
+
+def book_toc(base: Mapping, chapters: Iterable[str], appendix: Iterable[str]) -> dict:
+    """The staged ``_toc.yml``: the top-level one keeping only this cohort's chapters,
+    with the generated appendix pages added to the last part."""
+    toc = yaml.safe_load(yaml.safe_dump(dict(base)))
+    wanted = {f"chapters/{c}" for c in chapters}
+    for part in toc.get("parts", []):
+        part["chapters"] = [
+            e for e in part.get("chapters", [])
+            if not str(e.get("file", "")).startswith("chapters/") or e["file"] in wanted
+        ]
+    toc["parts"] = [p for p in toc.get("parts", []) if p.get("chapters")]
+    last = toc["parts"][-1]
+    for page in appendix:
+        if not any(e.get("file") == page for e in last["chapters"]):
+            last["chapters"].append({"file": page})
+    return toc
+
+
+def stage_file(src: Path, staging: Path, rel: str) -> bool:
+    dst = staging / rel
+    if src.is_dir():
+        return copy_if_changed(src, dst)
+    return write_if_changed(dst, src.read_bytes())
+
+
+def clear_folder(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)

@@ -1,0 +1,201 @@
+"""What a chapter notebook calls: open the cohort, glue results, show tables and figures.
+
+A chapter notebook stays thin: it opens a :class:`Chapter` from its parameters, calls
+derivations, statistics and display builders, and hands what the page shows to the
+chapter object, which numbers tables, writes their CSV downloads and glues every cited
+value so it reaches the prose and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.data import Cohort, load_cohort
+from helpers.errors import ConfigError
+from helpers.paths import resolve_path
+
+
+def plain(value: object) -> object:
+    """A value as a plain Python object that JSON and ``{glue:text}`` understand.
+
+    numpy scalars become Python numbers, NaN becomes ``None``, tuples become lists.
+
+    Examples
+    --------
+    >>> plain(np.int64(3)), plain(np.float64(0.5)), plain(float("nan")), plain((1, np.int32(2)))
+    (3, 0.5, None, [1, 2])
+    """
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    raise TypeError(f"cannot glue a {type(value).__name__} as a plain value; glue numbers, strings or lists")
+
+
+@dataclass
+class Chapter:
+    """One chapter's context: the validated cohort and the chapter's parameters.
+
+    Create it with :meth:`open` from the notebook's parameters.
+    """
+
+    name: str
+    cohort: Cohort
+    primary_week: int | None
+    alpha: float
+    downloads_dir: Path
+    downloads_url: str
+    number: int
+    glued: dict[str, object] = field(default_factory=dict)
+    _tables: int = 0
+
+    @classmethod
+    def open(
+        cls,
+        name: str,
+        cohort_dir: str | Path,
+        data_dir: str | Path | None = None,
+        primary_week: int | None = None,
+        alpha: float | None = None,
+        downloads_dir: str | Path | None = None,
+        downloads_url: str | None = None,
+    ) -> Chapter:
+        """Load and validate the cohort and resolve the chapter's parameters.
+
+        ``primary_week`` and ``alpha`` default to the cohort config's; a primary week
+        outside the visit schedule is an error.
+        """
+        cohort = load_cohort(resolve_path(cohort_dir), data_dir=resolve_path(data_dir) if data_dir else None)
+        config = cohort.config
+        week = config.primary_week if primary_week is None else int(primary_week)
+        if week is not None and week not in config.post_baseline_weeks:
+            raise ConfigError(f"primary_week {week} is not a post-baseline visit of {config.name} ({list(config.post_baseline_weeks)})")
+        a = config.alpha if alpha is None else float(alpha)
+        if not 0 < a < 1:
+            raise ConfigError(f"alpha must be between 0 and 1, got {a}")
+        number = config.chapters.index(name) + 1 if name in config.chapters else 0
+        out = Path(downloads_dir) if downloads_dir else Path("tables") / name
+        url = downloads_url if downloads_url is not None else f"tables/{name}/"
+        return cls(name, cohort, week, a, resolve_path(out) if out.is_absolute() else out.resolve(), url, number)
+
+    # -- the cohort ------------------------------------------------------------------
+    @property
+    def config(self):
+        return self.cohort.config
+
+    @property
+    def arm_var(self) -> str:
+        return self.cohort.arm_var
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        return self.cohort.arms
+
+    @property
+    def several_arms(self) -> bool:
+        return len(self.arms) > 1
+
+    @property
+    def confidence(self) -> float:
+        return 1 - self.alpha
+
+    def visit_labels(self) -> dict[int, str]:
+        return {v.week: v.label for v in self.config.visits}
+
+    # -- what the page shows ---------------------------------------------------------
+    def header(self, **parameters):
+        """What opens a chapter: the simulated-data note (when the data are simulated) and
+        the parameters this run used, so a reader sees what was chosen and can rerun it.
+
+        Parameters
+        ----------
+        **parameters
+            Chapter-specific parameters to list besides the cohort, primary week and
+            significance level.
+        """
+        from IPython.display import HTML
+
+        parts = []
+        if self.config.simulated:
+            text = (
+                "The data in this chapter are <strong>simulated</strong>: a cohort generated by "
+                "<code>helpers.simulate</code> and calibrated to the published results of "
+                f"{html.escape(self.config.registry or self.config.label)}. They are not the trial's patient "
+                "records. The same analysis runs unchanged on a real export in the same format."
+            )
+            parts.append(
+                '<div class="admonition warning simulated-data" role="note">'
+                f'<p class="admonition-title">Simulated data</p><p>{text}</p></div>'
+            )
+        shown = {"cohort": f"{self.config.name} ({self.config.label})"}
+        if self.primary_week is not None:
+            shown["primary week"] = self.primary_week
+        shown["significance level"] = self.alpha
+        shown.update({k.replace("_", " "): v for k, v in parameters.items()})
+        items = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in shown.items())
+        parts.append(f'<details class="chapter-parameters"><summary>Parameters of this run</summary><dl>{items}</dl></details>')
+        return HTML("".join(parts))
+
+    def glue(self, name: str, value: object) -> object:
+        """Glue a plain value under ``name`` for the prose and ``results.json``."""
+        from myst_nb import glue
+
+        if name in self.glued:
+            raise ValueError(f"glue name {name!r} is used twice in chapter {self.name}")
+        v = plain(value)
+        glue(name, v, display=False)
+        self.glued[name] = v
+        return v
+
+    def glue_arms(self, name: str, by_arm: Mapping[str, object], total: object = None) -> None:
+        """Glue a value over all subjects as ``name`` and, with several arms, each arm's
+        value as ``name@<arm>``."""
+        if total is not None or not self.several_arms:
+            self.glue(name, total if total is not None else next(iter(by_arm.values())))
+        if self.several_arms:
+            for arm, value in by_arm.items():
+                self.glue(f"{name}@{arm}", value)
+
+    def table(self, table):
+        """Number a :class:`helpers.tables.ResultTable`, write its CSV, and return its HTML."""
+        from IPython.display import HTML
+
+        from helpers.tables import write_table_csv
+
+        self._tables += 1
+        label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
+        path = write_table_csv(table, self.downloads_dir)
+        link = html.escape(f"{self.downloads_url}{path.name}")
+        title = f"{label}. {table.title}"
+        body = table.to_html(title)
+        download = (
+            f'<p class="table-download"><a href="{link}" download>Download {label} as CSV</a>'
+            f" ({len(table.data):,} rows)</p>"
+        )
+        return HTML(f'<div class="result-table" id="{html.escape(table.name)}">{body}{download}</div>')
+
+    def figure(self, name: str, fig) -> None:
+        """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it."""
+        import matplotlib.pyplot as plt
+        from myst_nb import glue
+
+        glue(name, fig, display=False)
+        plt.close(fig)

@@ -1,0 +1,146 @@
+"""Command line: build a cohort's site, regenerate or validate data, print the contract.
+
+Run ``python -m helpers --help`` (or ``python -m helpers build --help``) for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from helpers.errors import HelpersError
+
+
+def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        chapter, dot, param = name.partition(".")
+        if not sep or not dot or not chapter or not param:
+            raise HelpersError(f"--set {item!r}: expected CHAPTER.PARAMETER=VALUE, e.g. sri.null_rate=0.4")
+        out.setdefault(chapter, {})[param] = yaml.safe_load(value)
+    return out
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from helpers.build import build_book
+
+    build_book(
+        args.cohort,
+        data_dir=args.data_dir,
+        output=args.output,
+        workers=args.jobs,
+        force=args.force,
+        overrides=_parse_set(args.set),
+    )
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from helpers.build import project_root
+    from helpers.simulate import regenerate
+
+    root = project_root()
+    names = args.cohorts
+    if args.all:
+        names = sorted(
+            p.parent.name for p in (root / "data").glob("*/cohort.yml")
+            if (yaml.safe_load(p.read_text()) or {}).get("simulated")
+        )
+    if not names:
+        raise HelpersError("name the cohorts to generate, or pass --all")
+    stale = []
+    for name in names:
+        diff = regenerate(root / "data" / name, check=args.check)
+        if args.check:
+            stale += [f"data/{name}/{f}" for f in diff]
+            print(f"{name}: " + ("identical to the committed files" if not diff else f"differs: {', '.join(diff)}"))
+        else:
+            print(f"{name}: written to data/{name}/")
+    return 1 if stale else 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from helpers.build.book import project_root, resolve_cohort
+    from helpers.data import load_cohort
+
+    cohort = load_cohort(resolve_cohort(args.cohort, project_root()), data_dir=args.data_dir)
+    sizes = ", ".join(f"{k} {len(v):,}" for k, v in cohort.tables.items())
+    print(f"{cohort.config.name}: valid ({sizes} rows)")
+    if len(cohort.queries):
+        print(f"{len(cohort.queries)} data queries (listed in the book's appendix)")
+    return 0
+
+
+def _cmd_contract(args: argparse.Namespace) -> int:
+    from helpers.build import project_root
+    from helpers.docs import contract_markdown, update_readme
+
+    if args.write:
+        changed = update_readme(project_root() / "data" / "README.md")
+        print("data/README.md " + ("updated" if changed else "already up to date"))
+    else:
+        print(contract_markdown())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m helpers",
+        description="Build the low-dose IL-2 lupus trial book and manage its cohorts' data.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser(
+        "build",
+        help="execute the chapters and render a cohort's site",
+        description=(
+            "Execute a cohort's chapters with papermill (in parallel, skipping those whose "
+            "inputs did not change) and render its site with Jupyter Book. The default cohort "
+            "goes to _build/html/, others to _build/cohorts/<name>/html/. A failure leaves the "
+            "published site as it was."
+        ),
+    )
+    b.add_argument("cohort", nargs="?", default="nct02084238", help="cohort name under data/ or a folder holding cohort.yml (default: nct02084238)")
+    b.add_argument("--data-dir", help="read the cohort's tables from this folder instead")
+    b.add_argument("--output", help="write the site here instead of the default location")
+    b.add_argument("--jobs", "-j", type=int, help="chapters executed at once (default: one per core)")
+    b.add_argument("--force", action="store_true", help="execute and render everything, ignoring the cache")
+    b.add_argument("--set", action="append", default=[], metavar="CHAPTER.PARAM=VALUE",
+                   help="override a chapter parameter, e.g. --set sri.null_rate=0.4 (repeatable)")
+    b.set_defaults(func=_cmd_build)
+
+    dat = sub.add_parser("data", help="simulated cohorts, validation and the data contract")
+    dsub = dat.add_subparsers(dest="data_command", required=True)
+    g = dsub.add_parser("generate", help="regenerate simulated cohorts from their seeds")
+    g.add_argument("cohorts", nargs="*", help="cohort names under data/")
+    g.add_argument("--all", action="store_true", help="every cohort whose config says simulated: true")
+    g.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files on disk differ")
+    g.set_defaults(func=_cmd_generate)
+    v = dsub.add_parser("validate", help="check a cohort's tables against the data contract")
+    v.add_argument("cohort", help="cohort name under data/ or a folder holding cohort.yml")
+    v.add_argument("--data-dir", help="read the tables from this folder instead")
+    v.set_defaults(func=_cmd_validate)
+    c = dsub.add_parser("contract", help="print the data contract as Markdown")
+    c.add_argument("--write", action="store_true", help="update the contract section of data/README.md")
+    c.set_defaults(func=_cmd_contract)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HelpersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the published site was left as it was", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The package's own error types, so callers can tell bad input from a bug."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HelpersError(Exception):
+    """Base class for errors this package raises on purpose."""
+
+
+class ConfigError(HelpersError, ValueError):
+    """A cohort config (``cohort.yml``) is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation of the data contract.
+
+    Attributes
+    ----------
+    file : str
+        The file the problem is in (or several, joined by ``" / "``, for a cross-table check).
+    column : str
+        The column concerned, or ``""`` when the problem is about the whole table.
+    rows : tuple of int
+        1-based data row numbers in the file (the header is not counted); empty when the
+        problem is not about particular rows.
+    message : str
+        What was found and what was expected.
+    """
+
+    file: str
+    column: str
+    rows: tuple[int, ...]
+    message: str
+
+    def describe(self, max_rows: int = 10) -> str:
+        where = self.file + (f", column {self.column}" if self.column else "")
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:max_rows])
+            more = f" and {len(self.rows) - max_rows} more" if len(self.rows) > max_rows else ""
+            where += f", rows {shown}{more}"
+        return f"{where}: {self.message}"
+
+
+class DataContractError(HelpersError, ValueError):
+    """A cohort's tables break the data contract. Lists every problem found.
+
+    Attributes
+    ----------
+    problems : list of Problem
+    """
+
+    def __init__(self, problems: list[Problem], folder: str = ""):
+        self.problems = list(problems)
+        self.folder = folder
+        head = f"{len(self.problems)} problem(s) in the cohort data"
+        head += f" at {folder}" if folder else ""
+        lines = [head + ":"] + [f"  - {p.describe()}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class IdentifierError(DataContractError):
+    """A table carries a column that could identify a person directly."""

@@ -1,0 +1,581 @@
+"""Statistics: one function per question, tidy frames in and out.
+
+Every function returns a DataFrame with snake_case columns shared across the package
+(``n``, ``responders``, ``rate``, ``ci_low``, ``ci_high``, ``estimate``, ``p_val``,
+``p_adj``, ``method``). Values are never rounded here; rounding is for display.
+Inference choices are arguments and the output says which was used.
+
+References are in ``references.bib``; each docstring names the independent reference
+its test compares with.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+_CI_METHODS = {"exact": "beta", "wilson": "wilson"}
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+
+
+def proportion_ci(successes: int, n: int, confidence: float = 0.95, method: str = "exact") -> pd.DataFrame:
+    """A proportion with its confidence interval.
+
+    Parameters
+    ----------
+    successes, n : int
+        Responders and subjects (0 <= successes <= n).
+    confidence : float
+    method : {"exact", "wilson"}
+        ``exact`` is Clopper-Pearson, the usual choice for small trials; ``wilson`` the
+        score interval.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``responders``, ``n``, ``rate`` (a fraction), ``ci_low``, ``ci_high``,
+        ``method``. With ``n == 0`` the rate and interval are missing.
+
+    Notes
+    -----
+    Clopper-Pearson: the interval is [B(a/2; x, n-x+1), B(1-a/2; x+1, n-x)] with B the
+    beta quantile function (Clopper & Pearson, 1934).
+    Checked against R ``binom.test(36, 40)$conf.int`` = 0.7633 to 0.9721.
+
+    Examples
+    --------
+    >>> proportion_ci(36, 40).round(4)
+       responders   n  rate  ci_low  ci_high          method
+    0          36  40   0.9  0.7634   0.9721  Clopper-Pearson
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    _check_confidence(confidence)
+    if method not in _CI_METHODS:
+        raise ValueError(f"method must be one of {sorted(_CI_METHODS)}, got {method!r}")
+    if n < 0 or not 0 <= successes <= max(n, 0):
+        raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
+    label = "Clopper-Pearson" if method == "exact" else "Wilson"
+    if n == 0:
+        return pd.DataFrame([{"responders": 0, "n": 0, "rate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "method": label}])
+    lo, hi = proportion_confint(successes, n, alpha=1 - confidence, method=_CI_METHODS[method])
+    return pd.DataFrame(
+        [{"responders": int(successes), "n": int(n), "rate": successes / n, "ci_low": float(lo), "ci_high": float(hi), "method": label}]
+    )
+
+
+def summarize_response(
+    df: pd.DataFrame,
+    by: Sequence[str] = ("TRT01A",),
+    response: str = "AVAL",
+    confidence: float = 0.95,
+    method: str = "exact",
+) -> pd.DataFrame:
+    """Responders, rate and confidence interval per group.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject (and visit, if ``by`` holds the visit); ``response`` is 1 for
+        a responder, 0 for a non-responder; missing values are left out of ``n``.
+    by : sequence of str
+        Grouping columns (arm, visit, ...). Groups appear in order of first appearance
+        (or category order).
+    response : str
+    confidence, method
+        As for :func:`proportion_ci`.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then ``responders``, ``n``, ``rate``, ``ci_low``, ``ci_high``,
+        ``method``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["A", "A", "A", "B"], "AVAL": [1, 0, 1, 0]})
+    >>> summarize_response(df, by=["arm"])[["arm", "responders", "n", "rate"]]
+      arm  responders  n      rate
+    0   A           2  3  0.666667
+    1   B           0  1  0.000000
+    """
+    by = list(by)
+    missing = [c for c in by + [response] if c not in df]
+    if missing:
+        raise ValueError(f"summarize_response: columns {missing} not in the data")
+    valid = df[df[response].notna()]
+    g = valid.groupby(by, sort=False, observed=True)[response]
+    counts = pd.DataFrame({"responders": g.sum().astype(int), "n": g.size()}).reset_index()
+    rows = [proportion_ci(int(r.responders), int(r.n), confidence, method).iloc[0] for r in counts.itertuples()]
+    stats = pd.DataFrame(rows).drop(columns=["responders", "n"]).reset_index(drop=True)
+    return pd.concat([counts.reset_index(drop=True), stats], axis=1)
+
+
+def binomial_test(successes: int, n: int, null_rate: float, alternative: str = "two-sided") -> pd.DataFrame:
+    """Exact binomial test of a response rate against a fixed rate.
+
+    Parameters
+    ----------
+    successes, n : int
+    null_rate : float
+        The rate under the null hypothesis (0 < null_rate < 1).
+    alternative : {"two-sided", "greater", "less"}
+
+    Returns
+    -------
+    DataFrame
+        One row: ``responders``, ``n``, ``rate``, ``null_rate``, ``alternative``,
+        ``p_val``, ``method``.
+
+    Notes
+    -----
+    P(X >= x) etc. under X ~ Binomial(n, null_rate); the two-sided p sums the
+    probabilities of outcomes no more likely than the one observed (as R's
+    ``binom.test``; scipy.stats.binomtest).
+
+    Examples
+    --------
+    P(X >= 7) for X ~ Binomial(10, 0.5) is (120 + 45 + 10 + 1) / 1024:
+
+    >>> binomial_test(7, 10, 0.5, alternative="greater")[["rate", "null_rate", "p_val"]]
+       rate  null_rate     p_val
+    0   0.7        0.5  0.171875
+    """
+    from scipy.stats import binomtest
+
+    if not 0 < null_rate < 1:
+        raise ValueError(f"null_rate must be between 0 and 1, got {null_rate}")
+    res = binomtest(int(successes), int(n), null_rate, alternative=alternative)
+    return pd.DataFrame(
+        [{"responders": int(successes), "n": int(n), "rate": successes / n if n else np.nan, "null_rate": null_rate,
+          "alternative": alternative, "p_val": float(res.pvalue), "method": "exact binomial test"}]
+    )
+
+
+def compare_rates(
+    successes: int, n: int, ref_successes: int, ref_n: int, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Difference between two response rates, with a confidence interval and tests.
+
+    Parameters
+    ----------
+    successes, n : int
+        The treated arm.
+    ref_successes, ref_n : int
+        The reference (control) arm.
+    confidence : float
+
+    Returns
+    -------
+    DataFrame
+        One row: ``rate``, ``ref_rate``, ``estimate`` (rate - ref_rate), ``ci_low``,
+        ``ci_high`` (Newcombe hybrid score interval), ``p_val`` (Pearson chi-square test
+        without continuity correction), ``p_fisher`` (Fisher's exact test), ``method``.
+
+    Notes
+    -----
+    Newcombe (1998), method 10; statsmodels ``confint_proportions_2indep(method="newcomb")``.
+    Chi-square: R ``prop.test(c(16, 9), c(29, 30), correct = FALSE)`` gives p = 0.0504.
+
+    Examples
+    --------
+    >>> compare_rates(16, 29, 9, 30)[["estimate", "ci_low", "ci_high", "p_val"]].round(4)
+       estimate  ci_low  ci_high   p_val
+    0    0.2517  0.0007   0.4632  0.0504
+    """
+    from scipy.stats import chi2_contingency, fisher_exact
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    _check_confidence(confidence)
+    if min(n, ref_n) <= 0:
+        raise ValueError(f"compare_rates: both arms need subjects, got n={n}, ref_n={ref_n}")
+    lo, hi = confint_proportions_2indep(successes, n, ref_successes, ref_n, method="newcomb", compare="diff", alpha=1 - confidence)
+    table = np.array([[successes, n - successes], [ref_successes, ref_n - ref_successes]])
+    if (table.sum(axis=0) == 0).any():
+        p_chi = np.nan
+    else:
+        p_chi = float(chi2_contingency(table, correction=False)[1])
+    p_fisher = float(fisher_exact(table)[1])
+    return pd.DataFrame(
+        [{"rate": successes / n, "ref_rate": ref_successes / ref_n, "estimate": successes / n - ref_successes / ref_n,
+          "ci_low": float(lo), "ci_high": float(hi), "p_val": p_chi, "p_fisher": p_fisher,
+          "method": "Newcombe interval; Pearson chi-square test"}]
+    )
+
+
+def _quiet_fit(fit, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit(*args, **kwargs)
+    return result, [str(w.message) for w in caught]
+
+
+def logistic_regression(
+    df: pd.DataFrame, response: str, arm: str, reference: str, covariates: Sequence[str] = (), confidence: float = 0.95
+) -> pd.DataFrame:
+    """Odds ratio of response for each arm against a reference arm, adjusted for covariates.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject: ``response`` (1/0), ``arm``, and the covariates.
+    response, arm : str
+    reference : str
+        The reference arm (e.g. placebo).
+    covariates : sequence of str
+        Numeric covariates, e.g. baseline SLEDAI-2K.
+
+    Returns
+    -------
+    DataFrame
+        One row per non-reference arm: ``term``, ``odds_ratio``, ``ci_low``, ``ci_high``,
+        ``p_val`` (Wald), ``n``, ``converged``, ``method``.
+
+    Notes
+    -----
+    logit P(response) = b0 + b_arm + sum(b_j x_j); the odds ratio is exp(b_arm).
+    statsmodels ``Logit``; compare R ``glm(response ~ arm + base, family = binomial)``.
+    """
+    import statsmodels.formula.api as smf
+
+    cols = [response, arm, *covariates]
+    data = df[cols].dropna().rename(columns={c: f"v{i}" for i, c in enumerate(cols)})
+    formula = f"v0 ~ C(v1, Treatment(reference={reference!r}))" + "".join(f" + v{i + 2}" for i in range(len(covariates)))
+    model = smf.logit(formula, data=data)
+    try:
+        fit, msgs = _quiet_fit(model.fit, disp=0, maxiter=200)
+        converged = bool(fit.mle_retvals.get("converged", True)) and not any("separation" in m.lower() for m in msgs)
+    except Exception:  # noqa: BLE001 - perfect separation and singular fits are reported, not raised
+        arms = [a for a in pd.unique(df[arm]) if a != reference]
+        return pd.DataFrame([{"term": a, "odds_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan,
+                              "n": len(data), "converged": False, "method": "logistic regression (did not fit)"} for a in arms])
+    ci = fit.conf_int(alpha=1 - confidence)
+    rows = []
+    for term in fit.params.index:
+        if term.startswith("C(v1"):
+            name = term.split("[T.", 1)[1].rstrip("]")
+            rows.append({"term": name, "odds_ratio": float(np.exp(fit.params[term])), "ci_low": float(np.exp(ci.loc[term, 0])),
+                         "ci_high": float(np.exp(ci.loc[term, 1])), "p_val": float(fit.pvalues[term]), "n": int(fit.nobs),
+                         "converged": converged, "method": "logistic regression" + (f" adjusted for {', '.join(covariates)}" if covariates else "")})
+    return pd.DataFrame(rows)
+
+
+def describe_by_visit(
+    bds: pd.DataFrame, value: str = "AVAL", by: Sequence[str] = ("PARAMCD", "AVISITN")
+) -> pd.DataFrame:
+    """n, median, quartiles, mean and SD of a value per group.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``n``, ``median``, ``q1``, ``q3``, ``mean``, ``sd``, ``min``,
+        ``max``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"AVISITN": [0, 0, 0, 2], "AVAL": [1.0, 2.0, 4.0, 3.0]})
+    >>> describe_by_visit(df, by=["AVISITN"])[["AVISITN", "n", "median", "q1", "q3"]]
+       AVISITN  n  median   q1   q3
+    0        0  3     2.0  1.5  3.0
+    1        2  1     3.0  3.0  3.0
+    """
+    by = list(by)
+    g = bds.dropna(subset=[value]).groupby(by, sort=True, observed=True)[value]
+    out = pd.DataFrame({
+        "n": g.size(), "median": g.median(), "q1": g.quantile(0.25), "q3": g.quantile(0.75),
+        "mean": g.mean(), "sd": g.std(), "min": g.min(), "max": g.max(),
+    })
+    return out.reset_index()
+
+
+def paired_tests_by_visit(
+    bds: pd.DataFrame,
+    by: Sequence[str] = ("PARAMCD",),
+    baseline_week: int = 0,
+    value: str = "AVAL",
+    padjust: str = "holm",
+) -> pd.DataFrame:
+    """Wilcoxon signed-rank test of each post-baseline visit against baseline.
+
+    Parameters
+    ----------
+    bds : DataFrame
+        ``USUBJID``, ``AVISITN``, ``value`` and the ``by`` columns (e.g. ``PARAMCD``, arm).
+    by : sequence of str
+        Series tested separately (each parameter, each arm).
+    baseline_week : int
+    value : str
+    padjust : str
+        Multiple-comparison correction across every test in the output (``holm``,
+        ``bonf``, ``fdr_bh``, ``none``), as ``pingouin.multicomp``.
+
+    Returns
+    -------
+    DataFrame
+        One row per series and visit: the ``by`` columns, ``AVISITN``, ``n`` (subjects
+        with both values), ``base_median``, ``median``, ``median_chg``, ``q1_chg``,
+        ``q3_chg``, ``w_val``, ``p_val``, ``p_adj``, ``padjust``, ``method``.
+
+    Notes
+    -----
+    Paired on subject; zero differences are dropped (Wilcoxon's method, scipy's
+    ``zero_method="wilcox"``). The change is value - baseline, its median the median of
+    the paired differences. Compare R ``wilcox.test(x, y, paired = TRUE)``.
+    """
+    import pingouin as pg
+
+    by = list(by)
+    key = ["USUBJID", *by]
+    need = [*key, "AVISITN", value]
+    missing = [c for c in need if c not in bds]
+    if missing:
+        raise ValueError(f"paired_tests_by_visit: columns {missing} not in the data")
+    data = bds[need].dropna(subset=[value])
+    base = data[data["AVISITN"] == baseline_week].rename(columns={value: "_base"}).drop(columns="AVISITN")
+    post = data[data["AVISITN"] != baseline_week].merge(base, on=key, how="inner")
+    post["_chg"] = post[value] - post["_base"]
+    rows = []
+    for keys, grp in post.groupby([*by, "AVISITN"], sort=True, observed=True):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        row = dict(zip([*by, "AVISITN"], keys, strict=True))
+        d = grp["_chg"].to_numpy(float)
+        row.update(n=len(grp), base_median=float(np.median(grp["_base"])), median=float(np.median(grp[value])),
+                   median_chg=float(np.median(d)), q1_chg=float(np.quantile(d, 0.25)), q3_chg=float(np.quantile(d, 0.75)))
+        if np.count_nonzero(d) >= 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # scipy warns on ties and tiny samples; the method is stated
+                res = pg.wilcoxon(grp[value].to_numpy(float), grp["_base"].to_numpy(float))
+            row.update(w_val=float(res["W_val"].iloc[0]), p_val=float(res["p_val"].iloc[0]))
+        else:
+            row.update(w_val=np.nan, p_val=np.nan)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["p_adj"] = adjust_pvalues(out["p_val"], padjust)
+    out["padjust"] = padjust
+    out["method"] = "Wilcoxon signed-rank test against baseline"
+    return out
+
+
+def adjust_pvalues(p: pd.Series | Sequence[float], method: str = "holm") -> np.ndarray:
+    """Adjust p values for multiple comparisons, leaving missing ones missing.
+
+    Examples
+    --------
+    >>> adjust_pvalues([0.01, 0.02, float("nan"), 0.04]).round(3).tolist()
+    [0.03, 0.04, nan, 0.04]
+    """
+    import pingouin as pg
+
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    if method == "none":
+        return p.copy()
+    if ok.any():
+        out[ok] = pg.multicomp(p[ok], method=method)[1]
+    return out
+
+
+def mixed_model_by_visit(
+    bds: pd.DataFrame, value: str = "AVAL", log: bool = False, baseline_week: int = 0, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Linear mixed model of a value over visits with a random intercept per subject.
+
+    Parameters
+    ----------
+    bds : DataFrame
+        One parameter: ``USUBJID``, ``AVISITN``, ``value``.
+    log : bool
+        Model log(value) (values <= 0 are shifted by half the smallest positive value);
+        estimates are then ratios to baseline.
+
+    Returns
+    -------
+    DataFrame
+        One row per post-baseline visit: ``AVISITN``, ``estimate`` (difference from
+        baseline, or ratio when ``log``), ``ci_low``, ``ci_high``, ``p_val``, ``scale``
+        (``"difference"`` or ``"ratio"``), ``n_subjects``, ``n_obs``, ``converged``,
+        ``method``.
+
+    Notes
+    -----
+    value_ij = b0 + b_visit(j) + u_i + e_ij with u_i ~ N(0, s_u^2), fitted by REML
+    (statsmodels ``MixedLM``; compare R ``lme4::lmer(value ~ factor(visit) + (1 | id))``).
+    """
+    import statsmodels.formula.api as smf
+
+    data = bds[["USUBJID", "AVISITN", value]].dropna().copy()
+    y = data[value].astype(float)
+    if log:
+        positive = y[y > 0]
+        shift = positive.min() / 2 if len(positive) and (y <= 0).any() else 0.0
+        y = np.log(y + shift)
+    data["_y"] = y
+    data["_visit"] = pd.Categorical(data["AVISITN"], categories=sorted(data["AVISITN"].unique()))
+    model = smf.mixedlm(f"_y ~ C(_visit, Treatment(reference={baseline_week}))", data, groups=data["USUBJID"])
+    fit, msgs = _quiet_fit(model.fit, reml=True)
+    ci = fit.conf_int(alpha=1 - confidence)
+    rows = []
+    for term in fit.fe_params.index:
+        if not term.startswith("C(_visit"):
+            continue
+        week = int(float(term.split("[T.", 1)[1].rstrip("]")))
+        est, lo, hi = fit.fe_params[term], ci.loc[term, 0], ci.loc[term, 1]
+        if log:
+            est, lo, hi = np.exp(est), np.exp(lo), np.exp(hi)
+        rows.append({"AVISITN": week, "estimate": float(est), "ci_low": float(lo), "ci_high": float(hi),
+                     "p_val": float(fit.pvalues[term]), "scale": "ratio" if log else "difference",
+                     "n_subjects": int(data["USUBJID"].nunique()), "n_obs": int(len(data)),
+                     "converged": bool(fit.converged) and not any("converge" in m.lower() for m in msgs),
+                     "method": "linear mixed model, random intercept per subject" + (" (log scale)" if log else "")})
+    return pd.DataFrame(rows)
+
+
+def compare_groups(
+    df: pd.DataFrame, value: str, group: str, groups: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Mann-Whitney U test of a value between two groups, with effect sizes.
+
+    Parameters
+    ----------
+    df : DataFrame
+    value, group : str
+    groups : pair of str, optional
+        The two groups, first compared with second (default: order of appearance).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``group1``, ``group2``, ``n1``, ``n2``, ``median1``, ``median2``,
+        ``u_val``, ``p_val``, ``rbc`` (rank-biserial correlation), ``cles`` (common-
+        language effect size: P(X1 > X2)), ``method``.
+
+    Notes
+    -----
+    pingouin ``mwu`` (scipy ``mannwhitneyu``, two-sided); compare R ``wilcox.test(x, y)``.
+    """
+    import pingouin as pg
+
+    data = df[[value, group]].dropna()
+    names = list(groups) if groups is not None else list(pd.unique(data[group]))
+    if len(names) != 2:
+        raise ValueError(f"compare_groups: need exactly two groups, got {names}")
+    x = data.loc[data[group] == names[0], value].to_numpy(float)
+    y = data.loc[data[group] == names[1], value].to_numpy(float)
+    row = {"group1": names[0], "group2": names[1], "n1": len(x), "n2": len(y),
+           "median1": float(np.median(x)) if len(x) else np.nan, "median2": float(np.median(y)) if len(y) else np.nan,
+           "method": "Mann-Whitney U test"}
+    if len(x) and len(y):
+        res = pg.mwu(x, y)
+        row.update(u_val=float(res["U_val"].iloc[0]), p_val=float(res["p_val"].iloc[0]),
+                   rbc=float(res["RBC"].iloc[0]), cles=float(res["CLES"].iloc[0]))
+    else:
+        row.update(u_val=np.nan, p_val=np.nan, rbc=np.nan, cles=np.nan)
+    return pd.DataFrame([row])
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> pd.DataFrame:
+    """Spearman rank correlation with its 95% interval.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n``, ``r``, ``ci_low``, ``ci_high``, ``p_val``, ``method``.
+
+    Notes
+    -----
+    pingouin ``corr(method="spearman")``; compare R ``cor.test(x, y, method = "spearman")``.
+    """
+    import pingouin as pg
+
+    frame = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float)}).dropna()
+    if len(frame) < 3:
+        return pd.DataFrame([{"n": len(frame), "r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan, "method": "Spearman"}])
+    res = pg.corr(frame["x"], frame["y"], method="spearman")
+    lo, hi = res["CI95"].iloc[0]
+    return pd.DataFrame([{"n": int(res["n"].iloc[0]), "r": float(res["r"].iloc[0]), "ci_low": float(lo), "ci_high": float(hi),
+                          "p_val": float(res["p_val"].iloc[0]), "method": "Spearman rank correlation"}])
+
+
+def ancova_change(
+    df: pd.DataFrame, arm: str, reference: str, value: str = "CHG", base: str = "BASE", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Difference between arms in change from baseline, adjusted for baseline (ANCOVA).
+
+    Returns
+    -------
+    DataFrame
+        One row per non-reference arm: ``term``, ``estimate`` (adjusted difference in
+        mean change), ``ci_low``, ``ci_high``, ``p_val``, ``n``, ``method``.
+
+    Notes
+    -----
+    CHG = b0 + b_arm + b_base x BASE + e (ordinary least squares; statsmodels ``ols``;
+    compare R ``lm(chg ~ arm + base)``).
+    """
+    import statsmodels.formula.api as smf
+
+    data = df[[value, arm, base]].dropna().rename(columns={value: "y", arm: "a", base: "b"})
+    fit = smf.ols(f"y ~ C(a, Treatment(reference={reference!r})) + b", data=data).fit()
+    ci = fit.conf_int(alpha=1 - confidence)
+    rows = []
+    for term in fit.params.index:
+        if term.startswith("C(a"):
+            rows.append({"term": term.split("[T.", 1)[1].rstrip("]"), "estimate": float(fit.params[term]),
+                         "ci_low": float(ci.loc[term, 0]), "ci_high": float(ci.loc[term, 1]),
+                         "p_val": float(fit.pvalues[term]), "n": int(fit.nobs), "method": "ANCOVA on change, adjusted for baseline"})
+    return pd.DataFrame(rows)
+
+
+def gee_group_effect(
+    df: pd.DataFrame, outcome: str, group: str, cluster: str = "USUBJID", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Odds ratio of a binary outcome between two groups of items within subjects (GEE).
+
+    Used where one subject contributes several items (manifestations), so the items are
+    not independent: a logistic GEE with an exchangeable working correlation and robust
+    standard errors accounts for that.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject and item: ``outcome`` (1/0), ``group`` (boolean: the item
+        belongs to the group of interest), ``cluster``.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``odds_ratio`` (group vs the rest), ``ci_low``, ``ci_high``, ``p_val``,
+        ``n_items``, ``n_subjects``, ``method``.
+
+    Notes
+    -----
+    Liang & Zeger (1986); statsmodels ``GEE`` with ``Binomial`` family; compare R
+    ``geepack::geeglm(y ~ g, id = id, family = binomial, corstr = "exchangeable")``.
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    data = df[[outcome, group, cluster]].dropna().rename(columns={outcome: "y", group: "g", cluster: "c"})
+    data["g"] = data["g"].astype(int)
+    data = data.sort_values("c", kind="stable")
+    empty = {"odds_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan,
+             "n_items": len(data), "n_subjects": int(data["c"].nunique()), "method": "logistic GEE, exchangeable"}
+    if data["g"].nunique() < 2 or data["y"].nunique() < 2:
+        return pd.DataFrame([empty])
+    model = smf.gee("y ~ g", groups="c", data=data, family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable())
+    fit, _ = _quiet_fit(model.fit)
+    ci = fit.conf_int(alpha=1 - confidence)
+    return pd.DataFrame([{**empty, "odds_ratio": float(np.exp(fit.params["g"])), "ci_low": float(np.exp(ci.loc["g", 0])),
+                          "ci_high": float(np.exp(ci.loc["g", 1])), "p_val": float(fit.pvalues["g"])}])

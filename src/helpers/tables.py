@@ -1,0 +1,397 @@
+"""Tables as a page shows them: tidy data for the CSV download, great_tables for the page.
+
+Builders here take the tidy frames of ``helpers.stats`` and friends and return a
+:class:`ResultTable`: the data a reader downloads (numbers unrounded where they are
+numbers) and a ``great_tables.GT`` that the chapter numbers and captions. Formatting
+helpers (``format_*``) make the display strings; rounding happens only there.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class ResultTable:
+    """A table for a page.
+
+    Attributes
+    ----------
+    name : str
+        Stable identifier: the CSV file name and the HTML anchor (``tab-...``).
+    title : str
+        Caption text; the chapter puts ``Table n.k.`` in front.
+    display : DataFrame
+        What the page shows (strings, already formatted).
+    data : DataFrame
+        What the CSV download holds (defaults to ``display``).
+    notes : list of str
+        Footnotes: methods, abbreviations, populations.
+    rowname, groupname : str, optional
+        Columns of ``display`` used as row labels and row groups.
+    spanners : dict, optional
+        Spanner label -> columns under it.
+    """
+
+    name: str
+    title: str
+    display: pd.DataFrame
+    data: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    rowname: str | None = None
+    groupname: str | None = None
+    spanners: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.data is None:
+            self.data = self.display
+
+    def gt(self, title: str | None = None):
+        """The ``great_tables.GT`` of this table."""
+        from great_tables import GT
+
+        gt = GT(self.display, rowname_col=self.rowname, groupname_col=self.groupname, id=self.name)
+        if title:
+            gt = gt.tab_header(title=title)
+        for label, cols in self.spanners.items():
+            gt = gt.tab_spanner(label=label, columns=cols)
+        for note in self.notes:
+            gt = gt.tab_source_note(note)
+        gt = gt.tab_options(table_font_size="14px", heading_align="left", table_width="100%")
+        return gt
+
+    def to_html(self, title: str | None = None) -> str:
+        return self.gt(title).as_raw_html()
+
+
+def write_table_csv(table: ResultTable, folder: Path) -> Path:
+    """Write a table's data as ``<folder>/<name>.csv`` (atomically) and return the path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{table.name}.csv"
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    table.data.to_csv(tmp, index=False, lineterminator="\n")
+    os.replace(tmp, path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# formatting
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
+
+
+def format_number(x: float, digits: int = 1) -> str:
+    """A number with fixed decimals; ``-`` when missing.
+
+    Examples
+    --------
+    >>> format_number(3.14159, 2), format_number(float("nan"))
+    ('3.14', '-')
+    """
+    if _missing(x):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def format_n_pct(n: int, total: int, digits: int = 1) -> str:
+    """``n (pct%)``; ``0`` shown explicitly as ``0 (0.0%)``.
+
+    Examples
+    --------
+    >>> format_n_pct(36, 40), format_n_pct(0, 40), format_n_pct(0, 0)
+    ('36 (90.0%)', '0 (0.0%)', '0')
+    """
+    if not total:
+        return f"{n}"
+    return f"{n} ({100 * n / total:.{digits}f}%)"
+
+
+def format_rate_ci(responders: int, n: int, ci_low: float, ci_high: float, digits: int = 1) -> str:
+    """``x/n (pct%) [low-high]`` with the interval in per cent.
+
+    Examples
+    --------
+    >>> format_rate_ci(36, 40, 0.7634, 0.9721)
+    '36/40 (90.0%) [76.3-97.2]'
+    """
+    if not n:
+        return "0/0"
+    return f"{responders}/{n} ({100 * responders / n:.{digits}f}%) [{100 * ci_low:.{digits}f}-{100 * ci_high:.{digits}f}]"
+
+
+def format_p(p: float, digits: int = 3) -> str:
+    """A p value: ``<0.001`` below the display precision, ``-`` when missing.
+
+    Examples
+    --------
+    >>> format_p(0.0412), format_p(0.00001), format_p(float("nan"))
+    ('0.041', '<0.001', '-')
+    """
+    if _missing(p):
+        return "-"
+    floor = 10 ** (-digits)
+    return f"<{floor:.{digits}f}" if p < floor else f"{p:.{digits}f}"
+
+
+def format_median_iqr(median: float, q1: float, q3: float, digits: int = 1) -> str:
+    """``median [q1, q3]``.
+
+    Examples
+    --------
+    >>> format_median_iqr(31, 25.5, 38)
+    '31.0 [25.5, 38.0]'
+    """
+    if _missing(median):
+        return "-"
+    return f"{median:.{digits}f} [{q1:.{digits}f}, {q3:.{digits}f}]"
+
+
+def format_estimate_ci(estimate: float, lo: float, hi: float, digits: int = 2) -> str:
+    """``estimate (low to high)``.
+
+    Examples
+    --------
+    >>> format_estimate_ci(0.2517, 0.0007, 0.4632)
+    '0.25 (0.00 to 0.46)'
+    """
+    if _missing(estimate):
+        return "-"
+    return f"{estimate:.{digits}f} ({lo:.{digits}f} to {hi:.{digits}f})"
+
+
+# ---------------------------------------------------------------------------------------
+# by-arm layout
+
+
+def arm_columns(arms: Sequence[str], total: bool = True) -> list[str]:
+    """Column order for by-arm tables: the arms, then ``Total`` when there are several."""
+    cols = list(arms)
+    if total and len(arms) > 1:
+        cols.append("Total")
+    return cols
+
+
+def with_total(df: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
+    """Stack a copy of ``df`` labelled ``Total`` under it when there are several arms, so
+    any per-arm summary computed with ``by=arm`` also yields the total column.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"TRT01A": ["A", "B"], "x": [1, 2]})
+    >>> with_total(df, "TRT01A", ["A", "B"])["TRT01A"].tolist()
+    ['A', 'B', 'Total', 'Total']
+    """
+    if len(arms) <= 1:
+        return df
+    return pd.concat([df, df.assign(**{arm: "Total"})], ignore_index=True)
+
+
+def spread_by_arm(
+    tidy: pd.DataFrame, index: Sequence[str], arm: str, value: str, arms: Sequence[str], fill: str = "-"
+) -> pd.DataFrame:
+    """Pivot a tidy frame to one column per arm (plus Total), in the config's arm order.
+
+    Empty cells show ``fill`` explicitly rather than disappearing.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"row": ["a", "a", "b"], "TRT01A": ["A", "B", "A"], "v": ["1", "2", "3"]})
+    >>> spread_by_arm(t, ["row"], "TRT01A", "v", ["A", "B"])
+      row  A  B
+    0   a  1  2
+    1   b  3  -
+    """
+    index = list(index)
+    cols = [c for c in arm_columns(arms) if c in set(tidy[arm]) or c in arms]
+    order = tidy[index].drop_duplicates()
+    wide = tidy.pivot_table(index=index, columns=arm, values=value, aggfunc="first", observed=True, sort=False)
+    wide = wide.reindex(columns=cols)
+    out = order.merge(wide.reset_index(), on=index, how="left")
+    out.columns.name = None
+    return out.fillna({c: fill for c in cols})
+
+
+# ---------------------------------------------------------------------------------------
+# baseline characteristics
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A row block of a baseline table: a column, its label, and how to summarise it."""
+
+    column: str
+    label: str
+    kind: str = "continuous"  # or "categorical"
+    unit: str = ""
+    digits: int = 1
+    levels: tuple | None = None  # categorical: order (and labels via ``level_labels``)
+    level_labels: Mapping | None = None
+    only_level: object = None  # categorical: show only this level (e.g. "Y" for a flag)
+    group: str | None = None  # show under this heading, the label as the row (flags)
+
+
+def is_normal(x: pd.Series, alpha: float = 0.05) -> bool:
+    """Shapiro-Wilk normality at level ``alpha`` (True also for fewer than 3 values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(is_normal(pd.Series(np.random.default_rng(1).normal(size=60))))
+    True
+    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=60))))
+    False
+    """
+    from scipy.stats import shapiro
+
+    v = pd.Series(x).dropna().astype(float)
+    if len(v) < 3 or v.nunique() < 3:
+        return True
+    return bool(shapiro(v).pvalue >= alpha)
+
+
+def summarize_baseline(
+    df: pd.DataFrame,
+    variables: Sequence[Variable],
+    arm: str,
+    arms: Sequence[str],
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Table 1: each variable summarised by arm and in total.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject with ``arm`` and every variable's column.
+    variables : sequence of Variable
+    arm : str
+    arms : sequence of str
+        Arm order.
+    alpha : float
+        Level of the Shapiro-Wilk test that chooses the summary of a continuous
+        variable: mean (SD) when normality is not rejected over all subjects, median
+        [IQR] with the range otherwise. The same statistic is used in every arm.
+
+    Returns
+    -------
+    DataFrame
+        ``variable``, ``row`` (the statistic or category), one column per arm, ``Total``
+        when there are several arms, and for continuous variables ``statistic``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"TRT01A": ["A"] * 4, "AGE": [20.0, 30.0, 40.0, 50.0], "SEX": ["F", "F", "M", "F"]})
+    >>> v = [Variable("AGE", "Age", unit="years"), Variable("SEX", "Sex", "categorical", levels=("F", "M"))]
+    >>> summarize_baseline(df, v, "TRT01A", ["A"])[["variable", "row", "A"]]
+          variable        row            A
+    0  Age, years  Mean (SD)  35.0 (12.9)
+    1          Sex          F     3 (75.0%)
+    2          Sex          M     1 (25.0%)
+    """
+    stacked = with_total(df, arm, arms)
+    cols = arm_columns(arms)
+    rows: list[dict] = []
+    for v in variables:
+        if v.column not in df:
+            continue
+        label = f"{v.label}, {v.unit}" if v.unit else v.label
+        groups = {a: stacked.loc[stacked[arm] == a, v.column] for a in cols}
+        if v.kind == "continuous":
+            values = pd.to_numeric(df[v.column], errors="coerce")
+            normal = is_normal(values, alpha)
+            if normal:
+                r = {"variable": label, "row": "Mean (SD)", "statistic": "mean (SD)"}
+                for a, s in groups.items():
+                    s = pd.to_numeric(s, errors="coerce").dropna()
+                    r[a] = f"{s.mean():.{v.digits}f} ({s.std():.{v.digits}f})" if len(s) > 1 else format_number(s.mean() if len(s) else np.nan, v.digits)
+                rows.append(r)
+            else:
+                r1 = {"variable": label, "row": "Median [IQR]", "statistic": "median [IQR]"}
+                r2 = {"variable": label, "row": "Range", "statistic": "min to max"}
+                for a, s in groups.items():
+                    s = pd.to_numeric(s, errors="coerce").dropna()
+                    r1[a] = format_median_iqr(s.median(), s.quantile(0.25), s.quantile(0.75), v.digits) if len(s) else "-"
+                    r2[a] = f"{s.min():.{v.digits}f} to {s.max():.{v.digits}f}" if len(s) else "-"
+                rows += [r1, r2]
+            n_missing = {a: int(pd.to_numeric(s, errors="coerce").isna().sum()) for a, s in groups.items()}
+            if any(n_missing.values()):
+                rows.append({"variable": label, "row": "Missing", "statistic": "n", **{a: str(n) for a, n in n_missing.items()}})
+        else:
+            levels = list(v.levels) if v.levels is not None else sorted(df[v.column].dropna().unique().tolist())
+            if v.only_level is not None:
+                levels = [v.only_level]
+            heading = v.group or label
+            for level in levels:
+                if v.only_level is None:
+                    shown = (v.level_labels or {}).get(level, str(level))
+                else:
+                    shown = v.label if v.group else "n (%)"
+                r = {"variable": heading, "row": shown, "statistic": "n (%)"}
+                for a, s in groups.items():
+                    r[a] = format_n_pct(int((s == level).sum()), int(len(s)))
+                rows.append(r)
+    out = pd.DataFrame(rows, columns=["variable", "row", "statistic", *cols])
+    return out.fillna({c: "-" for c in cols})
+
+
+def flow_table(flow: pd.DataFrame, arms: Sequence[str]) -> ResultTable:
+    """The participant-flow counts as a table (steps by arm, reasons in a last column).
+
+    Parameters
+    ----------
+    flow : DataFrame
+        From :func:`helpers.population.participant_flow`.
+    """
+    rows = []
+    for step in pd.unique(flow["step"]):
+        g = flow[flow["step"] == step]
+        row = {"Step": step}
+        if set(g["arm"]) == {"All"}:
+            for a in arm_columns(arms):
+                row[a] = str(int(g["n"].iloc[0])) if a == "Total" or len(arms) == 1 else ""
+        else:
+            for a in arms:
+                row[a] = str(int(g.loc[g["arm"] == a, "n"].sum()))
+            if len(arms) > 1:
+                row["Total"] = str(int(g["n"].sum()))
+        details = [f"{a}: {t}" if len(arms) > 1 else t for a, t in zip(g["arm"], g["detail"], strict=True) if t]
+        row["Details"] = "; ".join(details)
+        rows.append(row)
+    display = pd.DataFrame(rows)
+    return ResultTable("participant-flow", "Participant flow: subjects at each step, by arm", display, flow,
+                       notes=["Counts are subjects. Details give discontinuation reasons."])
+
+
+def baseline_table(summary: pd.DataFrame, arms: Sequence[str], alpha: float, population: str) -> ResultTable:
+    """Table 1 from :func:`summarize_baseline`."""
+    cols = arm_columns(arms)
+    display = summary[["variable", "row", *cols]].rename(columns={"row": ""})
+    notes = [
+        f"Population: {population}. Categories: n (%).",
+        f"Continuous variables: mean (SD) where a Shapiro-Wilk test over all subjects does not reject "
+        f"normality at the {alpha:g} level, otherwise median [interquartile range] and range.",
+    ]
+    return ResultTable("baseline-characteristics", "Baseline characteristics", display, summary, notes,
+                       rowname="", groupname="variable")
+
+
+def descriptor_table(active: pd.DataFrame) -> ResultTable:
+    """SLEDAI-2K descriptors active at a visit (from ``population.active_descriptors``)."""
+    display = pd.DataFrame({
+        "Domain": active["domain"].str.capitalize(),
+        "Descriptor": active["descriptor"],
+        "Weight": active["weight"].astype(str),
+        "Subjects, n (%)": [format_n_pct(int(a), int(n)) for a, n in zip(active["n_active"], active["n"], strict=True)],
+    })
+    return ResultTable("descriptors-baseline", "SLEDAI-2K descriptors active at baseline", display, active,
+                       notes=["All 24 descriptors of the SLEDAI-2K; weight is the score a descriptor adds when present."],
+                       groupname="Domain")
