@@ -112,7 +112,7 @@ ADSL = Table(
         Col("PREDBL", "float", "Prednisone-equivalent daily dose at baseline", unit="mg/day", low=0, high=200),
     )
     + tuple(
-        Col(flag, "flag", f"On {drug} at enrolment", allowed=FLAG_VALUES)
+        Col(flag, "flag", f"On {drug.lower()} at enrolment", allowed=FLAG_VALUES)
         for flag, drug in d.CONCOMITANT_DRUGS.items()
     ),
 )

@@ -395,3 +395,88 @@ def descriptor_table(active: pd.DataFrame) -> ResultTable:
     return ResultTable("descriptors-baseline", "SLEDAI-2K descriptors active at baseline", display, active,
                        notes=["All 24 descriptors of the SLEDAI-2K; weight is the score a descriptor adds when present."],
                        groupname="Domain")
+
+
+def response_table(
+    summary: pd.DataFrame, arm: str, arms: Sequence[str], visit_labels: Mapping[int, str],
+    name: str, title: str, notes: Sequence[str] = (), row: str = "AVISITN", row_label: str = "Visit",
+) -> ResultTable:
+    """Responders by visit (rows) and arm (columns), ``x/n (%) [95% CI]``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`helpers.stats.summarize_response` with ``by=[arm, row]``; include a
+        ``Total`` arm (see :func:`with_total`) for the total column.
+    """
+    s = summary.copy()
+    s["cell"] = [format_rate_ci(int(r), int(n), lo, hi) for r, n, lo, hi in
+                 zip(s["responders"], s["n"], s["ci_low"], s["ci_high"], strict=True)]
+    s[row_label] = s[row].map(visit_labels) if row == "AVISITN" else s[row]
+    display = spread_by_arm(s.sort_values(row, kind="stable"), [row_label], arm, "cell", arms)
+    method = s["method"].iloc[0] if len(s) else ""
+    all_notes = [f"Responders/subjects (%) [{method} 95% confidence interval]."] + list(notes)
+    return ResultTable(name, title, display, summary, all_notes)
+
+
+def change_table(
+    tests: pd.DataFrame, arm: str, arms: Sequence[str], visit_labels: Mapping[int, str], name: str, title: str,
+    digits: int = 1, notes: Sequence[str] = (), group: str | None = None, group_labels: Mapping | None = None,
+) -> ResultTable:
+    """Median value and median change from baseline by visit, with the paired test.
+
+    Parameters
+    ----------
+    tests : DataFrame
+        From :func:`helpers.stats.paired_tests_by_visit` with ``by=[arm]`` (or
+        ``[group, arm]``).
+    group : str, optional
+        A column of ``tests`` (e.g. ``PARAMCD``) that makes row groups.
+    """
+    t = tests.copy()
+    t["Visit"] = t["AVISITN"].map(visit_labels)
+    t["cell"] = [
+        f"{m:.{digits}f}; change {c:+.{digits}f} [{q1:+.{digits}f}, {q3:+.{digits}f}]; p = {format_p(p)} (adj. {format_p(pa)}); n = {n}"
+        for m, c, q1, q3, p, pa, n in zip(t["median"], t["median_chg"], t["q1_chg"], t["q3_chg"], t["p_val"], t["p_adj"], t["n"], strict=True)
+    ]
+    index = ["Visit"] if group is None else ["Parameter", "Visit"]
+    if group is not None:
+        t["Parameter"] = t[group].map(group_labels) if group_labels else t[group]
+    display = spread_by_arm(t.sort_values([*([group] if group else []), "AVISITN"], kind="stable"), index, arm, "cell", arms)
+    padj = t["padjust"].iloc[0] if len(t) else "holm"
+    all_notes = [
+        "Each cell: median at the visit; median change from baseline [interquartile range]; Wilcoxon "
+        f"signed-rank test against baseline, p and {padj.capitalize()}-adjusted p; subjects with both values.",
+        *notes,
+    ]
+    return ResultTable(name, title, display, tests, all_notes, groupname="Parameter" if group else None)
+
+
+def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = ()) -> ResultTable:
+    """Between-arm comparisons: one row per analysis with estimate, CI and p.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``analysis``, ``comparison``, ``estimate``, ``ci_low``, ``ci_high``, ``p_val``,
+        ``method`` and optionally ``scale`` (``"percent"`` shows estimates in %).
+    """
+    disp = []
+    for r in rows.itertuples(index=False):
+        k = 100 if getattr(r, "scale", "") == "percent" else 1
+        disp.append({
+            "Analysis": r.analysis, "Comparison": r.comparison,
+            "Estimate (95% CI)": format_estimate_ci(k * r.estimate, k * r.ci_low, k * r.ci_high, 1 if k == 100 else 2),
+            "p": format_p(r.p_val), "Method": r.method,
+        })
+    return ResultTable(name, title, pd.DataFrame(disp), rows, list(notes))
+
+
+def components_table(failed: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str) -> ResultTable:
+    """Which SRI criteria non-responders failed (from ``efficacy.failed_components``)."""
+    f = failed.copy()
+    f["cell"] = [format_n_pct(int(n), int(t)) for n, t in zip(f["n"], f["n_nonresponders"], strict=True)]
+    f["Criterion failed"] = f["reason"]
+    display = spread_by_arm(f, ["Criterion failed"], arm, "cell", arms)
+    return ResultTable("sri-components", f"SRI-4 criteria failed by non-responders at {week_label}", display, failed,
+                       ["Non-responders (non-responder imputation) n (% of non-responders); a subject can fail several criteria."])

@@ -63,6 +63,35 @@ class RunResult:
     details: dict = field(default_factory=dict)
 
 
+WARM_ENGINE = "helpers-warm"
+
+
+def _register_engine() -> None:
+    """A papermill engine that runs a notebook on a kernel it is given, client included.
+
+    papermill's own engine accepts a kernel manager but makes a new client per notebook
+    (and never closes it); this one hands the warm kernel's client to nbclient.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            kc = kwargs.pop("kc")
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
+                                 kernel_name=kernel_name, log_output=log_output,
+                                 stdout_file=stdout_file, stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, **final)
+            client.kc = kc
+            return client.execute()
+
+    papermill_engines.register(WARM_ENGINE, WarmKernelEngine)
+
+
 class WarmKernel:
     """One Jupyter kernel, started once, reused for several notebooks."""
 
@@ -92,7 +121,10 @@ class WarmKernel:
     def execute(self, run: ChapterRun, execution_timeout: float | None = 1800) -> None:
         """Run one notebook in this kernel with papermill (raises what papermill raises)."""
         import papermill as pm
+        from papermill.engines import papermill_engines
 
+        if WARM_ENGINE not in papermill_engines._engines:
+            _register_engine()
         self._run(_PREPARE.format(cwd=str(run.cwd)))
         run.output.parent.mkdir(parents=True, exist_ok=True)
         pm.execute_notebook(
@@ -100,6 +132,7 @@ class WarmKernel:
             str(run.output),
             parameters=run.parameters,
             kernel_name=self.kernel_name,
+            engine_name=WARM_ENGINE,
             km=self.km,
             kc=self.kc,
             progress_bar=False,

@@ -84,6 +84,10 @@ def book_config(base: Mapping, config: CohortConfig) -> dict:
     html["announcement"] = banner_text(config)
     sphinx = cfg.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["html_extra_path"] = ["_extra"]
+    # Theme options given under sphinx.config replace the ones Jupyter Book derives from
+    # html.*, so the banner must be set there too.
+    if "html_theme_options" in sphinx:
+        sphinx["html_theme_options"]["announcement"] = html["announcement"]
     return cfg
 
 

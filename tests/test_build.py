@@ -1,0 +1,257 @@
+"""The build machinery on a tiny book: cache, parameters, failures, atomic publishing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.build import BuildError, build_book, cache
+from helpers.build.book import applicable_notebook, chapter_parameters
+from helpers.build.manifest import ManifestError, collect_results, plain_value
+from helpers.config import read_cohort_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHAPTER_CELLS = [
+    ("code", 'cohort_dir = "data/tiny"\ndata_dir = None\nscale = 1\ndownloads_dir = None\ndownloads_url = None', ["parameters", "remove-cell"]),
+    ("code", "from helpers.chapter import Chapter\n"
+             "ch = Chapter.open('cohort', cohort_dir, data_dir=data_dir, downloads_dir=downloads_dir, downloads_url=downloads_url)\n"
+             "ch.glue('n_subjects', len(ch.cohort['adsl']) * scale)", ["remove-input"]),
+    ("markdown", "# Tiny\n\nThere are {glue:text}`n_subjects` subjects.", []),
+    ("markdown", "Only with adae: events are recorded.", ["needs-adae"]),
+    ("markdown", "Only with adsledai: never shown here.", ["needs-adsledai"]),
+]
+
+
+def make_notebook(cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                   "language_info": {"name": "python"}}
+    for kind, src, tags in cells:
+        cell = nbformat.v4.new_code_cell(src) if kind == "code" else nbformat.v4.new_markdown_cell(src)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    return nb
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """A minimal book root: config, toc, landing page, one chapter, one generic cohort."""
+    root = tmp_path / "book"
+    (root / "chapters").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    shutil.copytree(ROOT / "_static", root / "_static")
+    shutil.copy(ROOT / "references.bib", root / "references.bib")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n  - caption: Results\n    chapters:\n      - file: chapters/cohort\n"
+    )
+    (root / "intro.md").write_text("# Tiny book\n\n{glue:text}`chapters/cohort.ipynb::n_subjects:d` subjects.\n")
+    nbformat.write(make_notebook(CHAPTER_CELLS), root / "chapters" / "cohort.ipynb")
+    data = root / "data" / "tiny"
+    data.mkdir(parents=True)
+    (data / "cohort.yml").write_text(
+        "title: Tiny\nlabel: tiny\nsimulated: true\ncontract: adam\narms: [A]\nchapters: [cohort]\n"
+    )
+    (data / "adsl.csv").write_text(
+        "USUBJID,AGE,SEX,TRT01A,SAFFL,ITTFL\nT-1,30,F,A,Y,Y\nT-2,40,M,A,Y,Y\nT-3,50,F,A,Y,Y\n"
+    )
+    (data / "adae.csv").write_text(
+        "USUBJID,AETERM,AEDECOD,AEBODSYS,AESER,AEREL,ASTDY,TRTEMFL\nT-1,headache,Headache,Nervous system disorders,N,NOT RELATED,3,Y\n"
+    )
+    return root
+
+
+def build(root: Path, **kw):
+    lines: list[str] = []
+    report = build_book("tiny", root=root, workers=1, log=lines.append, **kw)
+    return report, lines
+
+
+def site(root: Path) -> Path:
+    return root / "_build" / "cohorts" / "tiny" / "html"
+
+
+# ---------------------------------------------------------------------------------------
+# unit level
+
+
+def test_applicable_notebook_drops_cells_for_missing_tables(book: Path):
+    nb = nbformat.reads(applicable_notebook(book / "chapters" / "cohort.ipynb", {"adsl", "adae"}, 1).decode(), 4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "events are recorded" in text
+    assert "never shown" not in text
+
+
+def test_applicable_notebook_arm_tags(tmp_path: Path):
+    path = tmp_path / "x.ipynb"
+    nbformat.write(make_notebook([("markdown", "one", ["needs-one-arm"]), ("markdown", "many", ["needs-several-arms"])]), path)
+    single = nbformat.reads(applicable_notebook(path, set(), 1).decode(), 4)
+    several = nbformat.reads(applicable_notebook(path, set(), 2).decode(), 4)
+    assert [c.source for c in single.cells] == ["one"]
+    assert [c.source for c in several.cells] == ["many"]
+
+
+def test_chapter_parameters_only_declared_and_overrides(book: Path):
+    cfg = read_cohort_config(book / "data" / "tiny")
+    declared = {"cohort_dir": "x", "data_dir": None, "scale": 1, "downloads_dir": None, "downloads_url": None}
+    params = chapter_parameters("cohort", declared, cfg, book, None, book / "_build" / "dl", {"scale": 3})
+    assert params["scale"] == 3
+    assert params["cohort_dir"] == "data/tiny"
+    assert "primary_week" not in params  # not declared by the notebook
+
+
+def test_chapter_parameters_unknown_override_is_an_error(book: Path):
+    cfg = read_cohort_config(book / "data" / "tiny")
+    with pytest.raises(BuildError, match=r"parameters \['scael'\] are not declared in chapters/cohort.ipynb"):
+        chapter_parameters("cohort", {"cohort_dir": "x"}, cfg, book, None, book, {"scael": 3})
+
+
+def test_chapter_key_changes_with_each_input(tmp_path: Path):
+    nb = tmp_path / "c.ipynb"
+    nb.write_text("{}")
+    base = dict(parameters={"a": 1}, data_hashes={"adsl.csv": "x"}, helpers_hash="h", versions={"pandas": "3"})
+    key = cache.chapter_key(nb, **base)
+    assert cache.chapter_key(nb, **base) == key
+    assert cache.chapter_key(nb, **{**base, "parameters": {"a": 2}}) != key
+    assert cache.chapter_key(nb, **{**base, "data_hashes": {"adsl.csv": "y"}}) != key
+    assert cache.chapter_key(nb, **{**base, "helpers_hash": "g"}) != key
+    assert cache.chapter_key(nb, **{**base, "versions": {"pandas": "2"}}) != key
+    nb.write_text('{"changed": true}')
+    assert cache.chapter_key(nb, **base) != key
+
+
+def test_helpers_source_hash_covers_the_package():
+    files = cache.helpers_source_files()
+    names = {f.name for f in files}
+    assert {"derive.py", "data.py", "book.py"} <= names
+    assert not any("__pycache__" in f.parts for f in files)
+
+
+def test_plain_value_keeps_numbers_and_drops_rich_outputs():
+    assert plain_value({"text/plain": "36"}) == (True, 36)
+    assert plain_value({"text/plain": "0.9"}) == (True, 0.9)
+    assert plain_value({"text/plain": "'IL-2'"}) == (True, "IL-2")
+    assert plain_value({"text/plain": "<Figure size 640x480>", "image/png": "..."}) == (False, None)
+
+
+def test_collect_results_refuses_a_name_glued_by_two_chapters(tmp_path: Path):
+    for name in ("a", "b"):
+        nb = make_notebook([])
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"application/papermill.record/text/plain": "1"},
+                                               metadata={"scrapbook": {"name": "x", "mime_prefix": "application/papermill.record/"}})]
+        nb.cells.append(cell)
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    with pytest.raises(ManifestError, match="glue name 'x' is used by both a.ipynb and b.ipynb"):
+        collect_results([tmp_path / "a.ipynb", tmp_path / "b.ipynb"])
+
+
+# ---------------------------------------------------------------------------------------
+# end to end on the tiny book
+
+
+@pytest.mark.build
+def test_build_caches_and_rebuilds_on_each_kind_of_change(book: Path, monkeypatch):
+    # Fixed, so that editing the package while the test runs does not count as a change.
+    monkeypatch.setattr(cache, "helpers_source_hash", lambda: "the helpers tree")
+    report, _ = build(book)
+    assert report.executed == ["cohort"]
+    results = json.loads((site(book) / "results.json").read_text())
+    assert results == {"n_subjects": 3}
+    page = (site(book) / "chapters" / "cohort.html").read_text()
+    assert "events are recorded" in page and "never shown" not in page
+    assert "Simulated data" in (site(book) / "intro.html").read_text()
+
+    # nothing changed: nothing executed, nothing rendered
+    report, lines = build(book)
+    assert report.executed == [] and not report.rendered
+    assert any("nothing changed" in line for line in lines)
+
+    # a parameter changed (through the cohort config)
+    cfg = book / "data" / "tiny" / "cohort.yml"
+    cfg.write_text(cfg.read_text() + "parameters:\n  cohort:\n    scale: 2\n")
+    report, _ = build(book)
+    assert report.executed == ["cohort"]
+    assert json.loads((site(book) / "results.json").read_text()) == {"n_subjects": 6}
+    assert "6" in (site(book) / "intro.html").read_text()
+
+    # a data file changed in place
+    adsl = book / "data" / "tiny" / "adsl.csv"
+    adsl.write_text(adsl.read_text() + "T-4,60,M,A,Y,Y\n")
+    assert build(book)[0].executed == ["cohort"]
+    assert json.loads((site(book) / "results.json").read_text()) == {"n_subjects": 8}
+
+    # a file touched but unchanged: content hashes, not times
+    adsl.touch()
+    assert build(book)[0].executed == []
+
+    # the notebook changed
+    nb_path = book / "chapters" / "cohort.ipynb"
+    nb = nbformat.read(nb_path, 4)
+    nb.cells[2].source += "\n\nA new sentence."
+    nbformat.write(nb, nb_path)
+    assert build(book)[0].executed == ["cohort"]
+
+    # the helpers source changed
+    monkeypatch.setattr(cache, "helpers_source_hash", lambda: "a different helpers tree")
+    assert build(book)[0].executed == ["cohort"]
+
+
+@pytest.mark.build
+def test_failing_chapter_keeps_the_previous_site(book: Path):
+    build(book)
+    before = {p.relative_to(site(book)): p.read_bytes() for p in site(book).rglob("*") if p.is_file()}
+    nb_path = book / "chapters" / "cohort.ipynb"
+    nb = nbformat.read(nb_path, 4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
+    nbformat.write(nb, nb_path)
+    with pytest.raises(BuildError) as err:
+        build(book)
+    message = str(err.value)
+    assert "chapter cohort, cell 4" in message  # the injected-parameters cell comes first
+    assert "RuntimeError: deliberate failure" in message
+    kept = book / "_build" / ".work" / "tiny" / "failed" / "cohort.ipynb"
+    assert kept.is_file() and "deliberate failure" in kept.read_text()
+    after = {p.relative_to(site(book)): p.read_bytes() for p in site(book).rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(site(book).parent.glob(".html.*")), "no half-written site left beside the published one"
+
+
+@pytest.mark.build
+def test_bad_data_fails_before_any_chapter_and_keeps_the_site(book: Path):
+    build(book)
+    index = (site(book) / "intro.html").read_bytes()
+    adsl = book / "data" / "tiny" / "adsl.csv"
+    adsl.write_text(adsl.read_text() + "T-9,abc,X,A,Y,Y\n")
+    with pytest.raises(BuildError, match=r"(?s)break the data contract.*adsl.csv, column AGE, rows 4: not a number.*column SEX, rows 4"):
+        build(book)
+    assert (site(book) / "intro.html").read_bytes() == index
+
+
+@pytest.mark.build
+def test_build_never_modifies_sources(book: Path):
+    def snapshot():
+        return {p: p.read_bytes() for p in book.rglob("*") if p.is_file() and "_build" not in p.parts}
+
+    before = snapshot()
+    build(book)
+    assert snapshot() == before
+
+
+def test_cli_help_lists_the_build_options():
+    out = subprocess.run([sys.executable, "-m", "helpers", "build", "--help"], capture_output=True, text=True, check=True).stdout
+    for option in ("--data-dir", "--output", "--jobs", "--force", "--set"):
+        assert option in out
+
+
+def test_cli_unknown_cohort_is_a_clear_error():
+    proc = subprocess.run([sys.executable, "-m", "helpers", "build", "no-such-cohort"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "no cohort 'no-such-cohort'" in proc.stderr
