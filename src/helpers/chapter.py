@@ -64,6 +64,7 @@ class Chapter:
     downloads_dir: Path
     downloads_url: str
     number: int
+    arm_override: str | None = None
     glued: dict[str, object] = field(default_factory=dict)
     _tables: int = 0
 
@@ -77,11 +78,13 @@ class Chapter:
         alpha: float | None = None,
         downloads_dir: str | Path | None = None,
         downloads_url: str | None = None,
+        arm_var: str | None = None,
     ) -> Chapter:
         """Load and validate the cohort and resolve the chapter's parameters.
 
-        ``primary_week`` and ``alpha`` default to the cohort config's; a primary week
-        outside the visit schedule is an error.
+        ``primary_week``, ``alpha`` and ``arm_var`` default to the cohort config's; a
+        primary week outside the visit schedule, or an arm variable ``adsl`` lacks, is an
+        error.
         """
         cohort = load_cohort(resolve_path(cohort_dir), data_dir=resolve_path(data_dir) if data_dir else None)
         config = cohort.config
@@ -92,9 +95,12 @@ class Chapter:
         if not 0 < a < 1:
             raise ConfigError(f"alpha must be between 0 and 1, got {a}")
         number = config.chapters.index(name) + 1 if name in config.chapters else 0
-        out = Path(downloads_dir) if downloads_dir else Path("tables") / name
-        url = downloads_url if downloads_url is not None else f"tables/{name}/"
-        return cls(name, cohort, week, a, resolve_path(out) if out.is_absolute() else out.resolve(), url, number)
+        out = Path(downloads_dir) if downloads_dir else Path("downloads") / name
+        url = downloads_url if downloads_url is not None else f"downloads/{name}/"
+        if arm_var is not None and arm_var not in cohort["adsl"].columns:
+            raise ConfigError(f"arm_var {arm_var!r} is not a column of adsl ({cohort.files['adsl']})")
+        override = arm_var if arm_var not in (None, config.arm_var) else None
+        return cls(name, cohort, week, a, resolve_path(out) if out.is_absolute() else out.resolve(), url, number, override)
 
     # -- the cohort ------------------------------------------------------------------
     @property
@@ -103,10 +109,14 @@ class Chapter:
 
     @property
     def arm_var(self) -> str:
-        return self.cohort.arm_var
+        return self.arm_override or self.cohort.arm_var
 
     @property
     def arms(self) -> tuple[str, ...]:
+        """Arms in the config's order; with an overriding arm variable, in order of first
+        appearance in ``adsl``."""
+        if self.arm_override:
+            return tuple(pd.unique(self.cohort["adsl"][self.arm_override].dropna()))
         return self.cohort.arms
 
     @property
@@ -131,7 +141,7 @@ class Chapter:
             Chapter-specific parameters to list besides the cohort, primary week and
             significance level.
         """
-        from IPython.display import HTML
+        from IPython.display import HTML, display
 
         parts = []
         if self.config.simulated:
@@ -152,9 +162,9 @@ class Chapter:
         shown.update({k.replace("_", " "): v for k, v in parameters.items()})
         items = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in shown.items())
         parts.append(f'<details class="chapter-parameters"><summary>Parameters of this run</summary><dl>{items}</dl></details>')
-        return HTML("".join(parts))
+        display(HTML("".join(parts)))
 
-    def glue(self, name: str, value: object) -> object:
+    def glue(self, name: str, value: object) -> None:
         """Glue a plain value under ``name`` for the prose and ``results.json``."""
         from myst_nb import glue
 
@@ -163,7 +173,22 @@ class Chapter:
         v = plain(value)
         glue(name, v, display=False)
         self.glued[name] = v
-        return v
+
+    def glue_p(self, name: str, p: float, by_arm: Mapping[str, float] | None = None) -> None:
+        """Glue a p value as a number under ``name`` and as display text under
+        ``name_text`` (``"p = 0.034"``, ``"p < 0.001"``), per arm too when given."""
+        from helpers.tables import format_p
+
+        def text(x):
+            shown = format_p(x)
+            return "p not computed" if shown == "-" else (f"p {shown}" if shown.startswith("<") else f"p = {shown}")
+
+        if by_arm is None:
+            self.glue(name, p)
+            self.glue(f"{name}_text", text(p))
+        else:
+            self.glue_arms(name, by_arm, total=p)
+            self.glue_arms(f"{name}_text", {a: text(v) for a, v in by_arm.items()}, total=text(p))
 
     def glue_arms(self, name: str, by_arm: Mapping[str, object], total: object = None) -> None:
         """Glue a value over all subjects as ``name`` and, with several arms, each arm's
@@ -174,9 +199,10 @@ class Chapter:
             for arm, value in by_arm.items():
                 self.glue(f"{name}@{arm}", value)
 
-    def table(self, table):
-        """Number a :class:`helpers.tables.ResultTable`, write its CSV, and return its HTML."""
-        from IPython.display import HTML
+    def table(self, table) -> None:
+        """Number a :class:`helpers.tables.ResultTable`, write its CSV, and show it with a
+        download link."""
+        from IPython.display import HTML, display
 
         from helpers.tables import write_table_csv
 
@@ -190,12 +216,57 @@ class Chapter:
             f'<p class="table-download"><a href="{link}" download>Download {label} as CSV</a>'
             f" ({len(table.data):,} rows)</p>"
         )
-        return HTML(f'<div class="result-table" id="{html.escape(table.name)}">{body}{download}</div>')
+        display(HTML(f'<div class="result-table" id="{html.escape(table.name)}">{body}{download}</div>'))
 
-    def figure(self, name: str, fig) -> None:
-        """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it."""
+    def listing(self, table, page_length: int = 10) -> None:
+        """Like :meth:`table`, for a long listing: searchable and sortable in the page.
+
+        The table is an itables DataTable that loads its JavaScript from the site itself
+        (``_static/itables/``, staged by the build from the pinned itables package), so it
+        works without a network; the full listing is also a CSV download.
+        """
+        import itables
+        from IPython.display import HTML, display
+        from itables import to_html_datatable
+
+        from helpers.tables import write_table_csv
+
+        self._tables += 1
+        label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
+        path = write_table_csv(table, self.downloads_dir)
+        link = html.escape(f"{self.downloads_url}{path.name}")
+        version = itables.__version__
+        flag = "_itables_" + version.replace(".", "_")
+        loader = (
+            '<link rel="stylesheet" href="../_static/itables/dt_bundle.css">'
+            '<script type="module">'
+            f"if (!window.{flag}) {{ window.{flag} = import('../_static/itables/dt_bundle.js');"
+            f" window.{flag}.then(() => window.dispatchEvent(new Event('itables-{version}-ready'))); }}"
+            "</script>"
+        )
+        body = to_html_datatable(
+            table.display, connected=False, table_id=f"dt-{table.name}", caption=f"{label}. {table.title}",
+            pageLength=page_length, showIndex=False, classes="display compact", allow_html=False,
+        )
+        notes = "".join(f"<p class=\"table-note\">{html.escape(n)}</p>" for n in table.notes)
+        download = (
+            f'<p class="table-download"><a href="{link}" download>Download {label} as CSV</a>'
+            f" ({len(table.data):,} rows)</p>"
+        )
+        display(HTML(f'<div class="result-table listing" id="{html.escape(table.name)}">{loader}{body}{notes}{download}</div>'))
+
+    def figure(self, name: str, fig, save: bool = False) -> None:
+        """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it.
+
+        With ``save``, the figure is also written as ``<name>.png`` beside the chapter's
+        CSV downloads, so another page (the landing page) can show it with its own
+        caption and alt text.
+        """
         import matplotlib.pyplot as plt
         from myst_nb import glue
 
         glue(name, fig, display=False)
+        if save:
+            self.downloads_dir.mkdir(parents=True, exist_ok=True)
+            fig.savefig(self.downloads_dir / f"{name}.png", dpi=110, metadata={"Software": None})
         plt.close(fig)

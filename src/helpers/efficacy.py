@@ -235,3 +235,30 @@ def check_response(sri: pd.DataFrame, weeks, sensitivity: pd.DataFrame, week: in
         ordered = g.sort_values("analysis", key=lambda s: s.str.extract(r"SRI-(\d)")[0].astype(int))
         if (ordered["responders"].diff().dropna() > 0).any():
             raise ValueError(f"arm {a}: a stricter SRI threshold has more responders than a looser one")
+
+
+def rate_differences_by_week(sri: pd.DataFrame, arm: str, arms, reference: str, visit_labels: dict[int, str],
+                             confidence: float = 0.95) -> pd.DataFrame:
+    """Difference in response rate against the reference arm at every visit.
+
+    Returns
+    -------
+    DataFrame
+        Rows for :func:`helpers.tables.comparison_table` (``analysis`` is the visit
+        label), plus ``AVISITN``, ``arm`` and ``p_fisher``.
+    """
+    from helpers import stats
+
+    rows = []
+    for week in sorted(sri["AVISITN"].unique()):
+        at = sri[sri["AVISITN"] == week]
+        ref = at[at[arm] == reference]
+        for a in arms:
+            if a == reference:
+                continue
+            g = at[at[arm] == a]
+            r = stats.compare_rates(int(g["AVAL"].sum()), len(g), int(ref["AVAL"].sum()), len(ref), confidence).iloc[0]
+            rows.append({"AVISITN": int(week), "analysis": visit_labels.get(int(week), str(week)), "comparison": f"{a} - {reference}",
+                         "arm": a, "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_val": r["p_val"],
+                         "p_fisher": r["p_fisher"], "method": "Newcombe interval; Pearson chi-square test", "scale": "percent"})
+    return pd.DataFrame(rows)

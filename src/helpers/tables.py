@@ -412,8 +412,12 @@ def response_table(
     s = summary.copy()
     s["cell"] = [format_rate_ci(int(r), int(n), lo, hi) for r, n, lo, hi in
                  zip(s["responders"], s["n"], s["ci_low"], s["ci_high"], strict=True)]
-    s[row_label] = s[row].map(visit_labels) if row == "AVISITN" else s[row]
-    display = spread_by_arm(s.sort_values(row, kind="stable"), [row_label], arm, "cell", arms)
+    if row == "AVISITN":
+        s = s.sort_values(row, kind="stable")
+        s[row_label] = s[row].map(visit_labels)
+    else:  # rows keep the order they come in (definition order, analysis order)
+        s[row_label] = s[row]
+    display = spread_by_arm(s, [row_label], arm, "cell", arms)
     method = s["method"].iloc[0] if len(s) else ""
     all_notes = [f"Responders/subjects (%) [{method} 95% confidence interval]."] + list(notes)
     return ResultTable(name, title, display, summary, all_notes)

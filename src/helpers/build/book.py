@@ -146,7 +146,7 @@ def chapter_parameters(
         "primary_week": config.primary_week,
         "alpha": config.alpha,
         "downloads_dir": _rel(downloads, root),
-        "downloads_url": f"../tables/{name}/",
+        "downloads_url": f"../downloads/{name}/",
     }
     params = {k: v for k, v in computed.items() if k in declared}
     merged = {**config.parameters.get("all", {}), **config.parameters.get(name, {}), **overrides}
@@ -427,7 +427,7 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
     for p in plans:
         chapters_changed |= put(f"chapters/{p.name}.ipynb", p.executed.read_bytes())
         for csv in sorted(p.downloads.glob("*")) if p.downloads.is_dir() else []:
-            put(f"_extra/tables/{p.name}/{csv.name}", csv.read_bytes())
+            put(f"_extra/downloads/{p.name}/{csv.name}", csv.read_bytes())
     landing = config.landing or root / "intro.md"
     put("intro.md", landing.read_bytes())
     if chapters_changed:
@@ -441,6 +441,8 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
                     put(f"{name}/{f.relative_to(src)}", f.read_bytes())
         elif src.is_file():
             put(name, src.read_bytes())
+    for asset in _vendored_assets():
+        put(f"_static/itables/{asset.name}", asset.read_bytes())
     put("_extra/results.json", results_json(results))
     sizes = {}
     names = {}
@@ -458,6 +460,15 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
         put("appendix/data-queries.md", provenance.data_queries_page(queries))
     stage.remove_stale(staging, staged + [staging / "_build"])  # keep Sphinx's own output
     return cache.digest({str(p.relative_to(staging)): cache.sha256_file(p) for p in staged})
+
+
+def _vendored_assets() -> list[Path]:
+    """The interactive-table JavaScript and CSS of the pinned itables, served by the site
+    itself so that listings work offline."""
+    import itables
+
+    folder = Path(itables.__file__).parent / "html"
+    return [folder / "dt_bundle.js", folder / "dt_bundle.css"]
 
 
 def _render(staging: Path, progress: Progress, force: bool = False) -> Path:

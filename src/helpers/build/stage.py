@@ -17,7 +17,7 @@ import yaml
 from helpers.config import CohortConfig
 
 #: Top-level sources copied into every staged book (when present).
-BOOK_SOURCES: tuple[str, ...] = ("references.bib", "rerunning.md", "_static")
+BOOK_SOURCES: tuple[str, ...] = ("references.bib", "references.md", "rerunning.md", "_static")
 
 
 def write_if_changed(path: Path, content: bytes | str) -> bool:
