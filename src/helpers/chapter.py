@@ -19,7 +19,7 @@ import pandas as pd
 
 from helpers.data import Cohort, load_cohort
 from helpers.errors import ConfigError
-from helpers.paths import resolve_path
+from helpers.paths import project_root, resolve_path
 
 
 def plain(value: object) -> object:
@@ -50,6 +50,16 @@ def plain(value: object) -> object:
     raise TypeError(f"cannot glue a {type(value).__name__} as a plain value; glue numbers, strings or lists")
 
 
+def _itables_loader() -> str:
+    """The HTML that loads itables' DataTables bundle inline (no network, no module file)."""
+    from pathlib import Path as _Path
+
+    import itables
+    from itables.javascript import generate_init_offline_itables_html
+
+    return generate_init_offline_itables_html(_Path(itables.__file__).parent / "html" / "dt_bundle.js")
+
+
 @dataclass
 class Chapter:
     """One chapter's context: the validated cohort and the chapter's parameters.
@@ -67,6 +77,7 @@ class Chapter:
     arm_override: str | None = None
     glued: dict[str, object] = field(default_factory=dict)
     _tables: int = 0
+    _listing_loader_shown: bool = False
 
     @classmethod
     def open(
@@ -74,7 +85,7 @@ class Chapter:
         name: str,
         cohort_dir: str | Path,
         data_dir: str | Path | None = None,
-        primary_week: int | None = None,
+        primary_week: int | None = ...,  # type: ignore[assignment]
         alpha: float | None = None,
         downloads_dir: str | Path | None = None,
         downloads_url: str | None = None,
@@ -82,20 +93,25 @@ class Chapter:
     ) -> Chapter:
         """Load and validate the cohort and resolve the chapter's parameters.
 
-        ``primary_week``, ``alpha`` and ``arm_var`` default to the cohort config's; a
-        primary week outside the visit schedule, or an arm variable ``adsl`` lacks, is an
+        ``primary_week``, ``alpha`` and ``arm_var`` default to the cohort config's (pass
+        ``primary_week=None`` for that; a chapter that leaves it out has no primary week);
+        a primary week outside the visit schedule, or an arm variable ``adsl`` lacks, is an
         error.
         """
         cohort = load_cohort(resolve_path(cohort_dir), data_dir=resolve_path(data_dir) if data_dir else None)
         config = cohort.config
-        week = config.primary_week if primary_week is None else int(primary_week)
+        if primary_week is ...:
+            week = None
+        else:
+            week = config.primary_week if primary_week is None else int(primary_week)
         if week is not None and week not in config.post_baseline_weeks:
             raise ConfigError(f"primary_week {week} is not a post-baseline visit of {config.name} ({list(config.post_baseline_weeks)})")
         a = config.alpha if alpha is None else float(alpha)
         if not 0 < a < 1:
             raise ConfigError(f"alpha must be between 0 and 1, got {a}")
         number = config.chapters.index(name) + 1 if name in config.chapters else 0
-        out = Path(downloads_dir) if downloads_dir else Path("downloads") / name
+        # By hand (no build), downloads go under _build/, never beside the sources.
+        out = Path(downloads_dir) if downloads_dir else project_root() / "_build" / "manual" / "downloads" / name
         url = downloads_url if downloads_url is not None else f"downloads/{name}/"
         if arm_var is not None and arm_var not in cohort["adsl"].columns:
             raise ConfigError(f"arm_var {arm_var!r} is not a column of adsl ({cohort.files['adsl']})")
@@ -221,11 +237,10 @@ class Chapter:
     def listing(self, table, page_length: int = 10) -> None:
         """Like :meth:`table`, for a long listing: searchable and sortable in the page.
 
-        The table is an itables DataTable that loads its JavaScript from the site itself
-        (``_static/itables/``, staged by the build from the pinned itables package), so it
-        works without a network; the full listing is also a CSV download.
+        The table is an itables DataTable whose JavaScript (from the pinned itables
+        package) is inlined in the page once, so it works without a network and from a
+        site opened straight from disk; the full listing is also a CSV download.
         """
-        import itables
         from IPython.display import HTML, display
         from itables import to_html_datatable
 
@@ -235,18 +250,14 @@ class Chapter:
         label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
         path = write_table_csv(table, self.downloads_dir)
         link = html.escape(f"{self.downloads_url}{path.name}")
-        version = itables.__version__
-        flag = "_itables_" + version.replace(".", "_")
-        loader = (
-            '<link rel="stylesheet" href="../_static/itables/dt_bundle.css">'
-            '<script type="module">'
-            f"if (!window.{flag}) {{ window.{flag} = import('../_static/itables/dt_bundle.js');"
-            f" window.{flag}.then(() => window.dispatchEvent(new Event('itables-{version}-ready'))); }}"
-            "</script>"
-        )
+        # The DataTables bundle is inlined once per page: served by the page itself it works
+        # offline and from file:// (where browsers refuse to import a module file).
+        loader = "" if self._listing_loader_shown else _itables_loader()
+        self._listing_loader_shown = True
         body = to_html_datatable(
             table.display, connected=False, table_id=f"dt-{table.name}", caption=f"{label}. {table.title}",
             pageLength=page_length, showIndex=False, classes="display compact", allow_html=False,
+            maxBytes=0,  # every row: search and sort only see what the page holds
         )
         notes = "".join(f"<p class=\"table-note\">{html.escape(n)}</p>" for n in table.notes)
         download = (

@@ -178,16 +178,25 @@ def read_cohort_config(path: str | Path) -> CohortConfig:
     if contract == "sle" and not raw.get("visits"):
         raise _fail(path, "missing required key 'visits' (the visit schedule) for a cohort with the sle contract")
 
+    def whole(value, what: str) -> int:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(path, f"{what} must be a whole number, got {value!r}")
+        return value
+
     visits = []
     for i, v in enumerate(raw.get("visits") or []):
         if not isinstance(v, dict) or "week" not in v or "label" not in v:
             raise _fail(path, f"visits[{i}] must have 'week' and 'label'")
-        visits.append(Visit(int(v["week"]), str(v["label"])))
+        visits.append(Visit(whole(v["week"], f"visits[{i}] week"), str(v["label"])))
     weeks = [v.week for v in visits]
     if weeks != sorted(set(weeks)):
         raise _fail(path, f"visit weeks must be strictly increasing, got {weeks}")
 
     primary = raw.get("primary_week")
+    if primary is not None:
+        primary = whole(primary, "primary_week")
     if primary is not None and int(primary) not in weeks[1:]:
         raise _fail(path, f"primary_week {primary} is not a post-baseline visit week {weeks[1:]}")
 
@@ -216,6 +225,8 @@ def read_cohort_config(path: str | Path) -> CohortConfig:
     if data_queries not in ("error", "appendix"):
         raise _fail(path, f"data_queries must be 'error' or 'appendix', got {data_queries!r}")
 
+    if "arms" in raw and not isinstance(raw["arms"], list):
+        raise _fail(path, f"arms must be a list, got {raw['arms']!r}")
     arms = tuple(str(a) for a in raw.get("arms") or ())
     reference = raw.get("reference_arm")
     if reference is not None and arms and str(reference) not in arms:

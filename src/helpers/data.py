@@ -106,31 +106,64 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
     return files, problems
 
 
-def _numeric_columns(table: ct.Table) -> dict[str, str]:
-    return {c.name: "float64" for c in table.columns if c.kind in ("int", "float")}
+def _numeric_columns(table: ct.Table) -> list[str]:
+    return [c.name for c in table.columns if c.kind in ("int", "float")]
+
+
+def _categorical_text(table: ct.Table) -> bool:
+    """Whether a table's text columns are kept as categoricals.
+
+    The long per-item tables (SLEDAI descriptors, BILAG domains, labs, ...) repeat a few
+    codes millions of times in a large cohort; categoricals hold them in a byte or two a
+    row and make every comparison and grouping work on codes. The small subject-level and
+    event tables keep plain text, which displays and concatenates as expected.
+    """
+    return table.params is not None
+
+
+def _as_table_dtypes(df: pd.DataFrame, table: ct.Table) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    keep_cat = _categorical_text(table)
+    for col in out.columns:
+        s = out[col]
+        is_text = isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+        if not is_text:
+            continue
+        if keep_cat or col == "USUBJID":
+            if not isinstance(s.dtype, pd.CategoricalDtype):
+                out[col] = s.fillna("").astype("str").astype("category")
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.astype("str")
+    return out
 
 
 def read_table(path: Path, table: ct.Table) -> pd.DataFrame:
-    """Read one table file as it is: strings stay strings, numbers as floats where they parse.
+    """Read one table file as it is, with numbers as floats where they parse.
 
-    CSV columns the contract types as numbers are parsed directly when every value
-    parses (the fast path); otherwise the file is read as text so that the bad rows
-    can be reported. SAS transport files are read with pandas' own reader.
+    CSV files are parsed by pyarrow: the columns the contract types as numbers are
+    parsed as numbers when every value parses (the fast path); otherwise the file is read
+    as text so that the bad rows can be reported. Text is dictionary-encoded while it is
+    read. SAS transport files are read with pandas' own reader. ``USUBJID`` and the
+    text of the long per-item tables come back as categoricals.
     """
+    import pyarrow as pa_
+    import pyarrow.csv as pcsv
+
     if path.suffix.lower() == ".xpt":
         df = pd.read_sas(path, format="xport", encoding="latin-1")
-        return df.reset_index(drop=True)
-    header = pd.read_csv(path, nrows=0).columns
-    numeric = {k: v for k, v in _numeric_columns(table).items() if k in header}
-    strings = {c: "str" for c in header if c not in numeric}
+        return _as_table_dtypes(df.reset_index(drop=True), table)
+    header = pd.read_csv(path, nrows=0).columns.tolist()
+    numeric = [c for c in _numeric_columns(table) if c in header]
+    # Text is typed explicitly (a site "701" stays text) and dictionary-encoded as read.
+    text = pa_.dictionary(pa_.int32(), pa_.string())
     try:
-        return pd.read_csv(
-            path, dtype={**strings, **numeric}, keep_default_na=False, na_values={k: [""] for k in numeric},
-            engine="pyarrow",
-        )
-    except (ValueError, TypeError):
+        types = {c: (pa_.float64() if c in numeric else text) for c in header}
+        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[""]))
+    except pa_.ArrowInvalid:
         # A numeric column holds text somewhere: read everything as text, report later.
-        return pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+        types = {c: text for c in header}
+        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[""]))
+    return _as_table_dtypes(arrow.to_pandas(), table)
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,7 +198,22 @@ def _rows(index) -> tuple[int, ...]:
 def _blank(s: pd.Series) -> pd.Series:
     if s.dtype.kind in "fiu":
         return s.isna()
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        blank_cats = [c for c in s.cat.categories if str(c).strip() == ""]
+        return s.isna() | s.isin(blank_cats)
     return s.isna() | (s.astype("str").str.strip() == "")
+
+
+def _strip_text(s: pd.Series) -> pd.Series:
+    """Text without surrounding blanks, blanks as ""; categoricals stay categoricals
+    (only their categories are touched, so this costs nothing per row)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories.astype("str")
+        stripped = cats.str.strip()
+        if stripped.is_unique and not s.isna().any():
+            return s.cat.rename_categories(stripped) if (stripped != cats).any() else s
+        return s.astype("str").fillna("").str.strip().astype("category")
+    return s.fillna("").astype("str").str.strip()
 
 
 def coerce_columns(
@@ -177,14 +225,17 @@ def coerce_columns(
     flags and text, numbers as float64 (int columns as Int64 once whole), dates as
     datetime64 (SAS dates counted from 1960-01-01).
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     problems: list[Problem] = []
     for col in table.columns:
         if col.name not in out.columns:
             continue
         s = out[col.name]
         if col.kind in ("int", "float"):
-            num = pd.to_numeric(s, errors="coerce") if s.dtype.kind not in "fiu" else s.astype("float64")
+            if s.dtype.kind in "fiu":
+                num = s.astype("float64")
+            else:
+                num = pd.to_numeric(s.astype("str"), errors="coerce")
             bad = num.isna() & ~_blank(s)
             if bad.any():
                 problems.append(Problem(file, col.name, _rows(s.index[bad]), "not a number"))
@@ -201,7 +252,8 @@ def coerce_columns(
             if s.dtype.kind in "fiu":
                 dt = SAS_EPOCH + pd.to_timedelta(s, unit="D")
             else:
-                dt = pd.to_datetime(s.where(~_blank(s)), format="ISO8601", errors="coerce")
+                text = s.astype("str")
+                dt = pd.to_datetime(text.where(~_blank(s)), format="ISO8601", errors="coerce")
             bad = dt.isna() & ~_blank(s)
             if bad.any():
                 problems.append(
@@ -209,7 +261,7 @@ def coerce_columns(
                 )
             out[col.name] = dt
         else:
-            out[col.name] = s.fillna("").astype("str").str.strip()
+            out[col.name] = _strip_text(s)
     return out, problems
 
 
@@ -272,6 +324,12 @@ def validate_table(
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["index"].notna()] if "index" in fc else fc
+        key_checks = ("multiple_fields_uniqueness", "field_uniqueness")
+        dup = fc[fc["check"].isin(key_checks)]
+        if len(dup):
+            rows = tuple(sorted({int(i) + 1 for i in dup["index"]}))
+            problems.append(Problem(file, "/".join(table.key), rows, _describe_check("multiple_fields_uniqueness", "", table)))
+            fc = fc[~fc["check"].isin(key_checks)]
         for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
             rows = tuple(sorted({int(i) + 1 for i in grp["index"]}))
             shown = ", ".join(sorted({repr(v) for v in grp["failure_case"].head(5)}))
@@ -308,7 +366,8 @@ def check_complete_visits(df: pd.DataFrame, table: ct.Table, file: str) -> list[
     """
     if not table.params or not {"USUBJID", "AVISITN", "PARAMCD"} <= set(df.columns):
         return []
-    n_items = df.groupby(["USUBJID", "AVISITN"], sort=False)["PARAMCD"].transform("nunique")
+    # Counting rows is enough: duplicate keys are reported by the key check.
+    n_items = df.groupby(["USUBJID", "AVISITN"], sort=False, observed=True)["PARAMCD"].transform("size")
     bad = n_items < len(table.params)
     if not bad.any():
         return []
@@ -355,7 +414,7 @@ def check_visits(tables: dict[str, pd.DataFrame], files: dict[str, str], config:
         if "AVISITN" not in df:
             continue
         weeks = df["AVISITN"]
-        bad = ~weeks.isin(list(labels))
+        bad = weeks.notna() & ~weeks.isin(list(labels))
         if bad.any():
             found = sorted(weeks[bad].dropna().unique().tolist())
             problems.append(
@@ -367,11 +426,14 @@ def check_visits(tables: dict[str, pd.DataFrame], files: dict[str, str], config:
                 )
             )
         if "AVISIT" in df:
-            expected = weeks.map(labels)
-            mismatch = expected.notna() & (df["AVISIT"] != expected)
-            if mismatch.any():
-                pairs = df.loc[mismatch, ["AVISITN", "AVISIT"]].drop_duplicates().head(3)
-                shown = "; ".join(f"week {w} labelled {lab!r}, expected {labels[w]!r}" for w, lab in pairs.itertuples(index=False))
+            # Compare the distinct (week, label) pairs first; rows only when one is wrong.
+            pairs = df[["AVISITN", "AVISIT"]].drop_duplicates()
+            wrong = pairs["AVISITN"].map(labels).notna() & (pairs["AVISIT"].astype("str") != pairs["AVISITN"].map(labels))
+            if wrong.any():
+                expected = weeks.map(labels)
+                mismatch = expected.notna() & (df["AVISIT"].astype("str") != expected)
+                shown_pairs = pairs[wrong].head(3)
+                shown = "; ".join(f"week {w} labelled {lab!r}, expected {labels[w]!r}" for w, lab in shown_pairs.itertuples(index=False))
                 problems.append(Problem(files[name], "AVISIT", _rows(df.index[mismatch]), shown))
     return problems
 
@@ -401,13 +463,13 @@ def check_baseline_present(tables: dict[str, pd.DataFrame], files: dict[str, str
     """Every subject in the efficacy population has a baseline SLEDAI-2K, BILAG and PGA."""
     flag = config.populations.get("efficacy", "ITTFL")
     adsl = tables.get("adsl")
-    if adsl is None or flag not in adsl:
+    if adsl is None or flag not in adsl or "USUBJID" not in adsl:
         return []
     subjects = adsl.loc[adsl[flag] == "Y", "USUBJID"]
     problems = []
     for name in ("adsledai", "adbilag", "adpga"):
         df = tables.get(name)
-        if df is None or "AVISITN" not in df:
+        if df is None or not {"USUBJID", "AVISITN"} <= set(df.columns):
             continue
         have = df.loc[df["AVISITN"] == config.baseline_week, "USUBJID"].unique()
         lacking = sorted(set(subjects) - set(have))
@@ -515,13 +577,14 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
         config = config.with_data_dir(data_dir)
     folder = config.data_dir
     files, problems = find_table_files(folder)
-    key = (_signature(config.config_path, files), str(folder))
+    present = {e.stem.lower() for e in folder.iterdir() if e.suffix.lower() in (".csv", ".xpt")} if folder.is_dir() else set()
+    key = (_signature(config.config_path, files), str(folder), repr(config))
     if key in _MEMO and not problems:
         return _share(_MEMO[key])
 
     level = config.contract
     for name, table in ct.TABLES.items():
-        if level in table.required and name not in files:
+        if level in table.required and name not in present:
             problems.append(Problem(str(folder / f"{name}.csv"), "", (), f"required table {name} ({table.label}) not found (as {name}.csv or {name}.xpt)"))
 
     raw: dict[str, pd.DataFrame] = {}
@@ -537,11 +600,13 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
 
     labels = {name: str(path) for name, path in files.items()}
     tables: dict[str, pd.DataFrame] = {}
-    for name, df in raw.items():
+    for name in list(raw):
+        df = raw.pop(name)  # let the raw frame go as soon as its typed copy exists
         extra: set[str] = set()
         if name == "adsl":
             extra = {config.arm_var, *config.populations.values()}
         typed, found = validate_table(df, ct.TABLES[name], labels[name], level, extra)
+        del df
         problems += found
         problems += check_complete_visits(typed, ct.TABLES[name], labels[name])
         tables[name] = typed
@@ -571,7 +636,23 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
                 )
     if problems:
         raise DataContractError(problems, str(folder))
-    result = Cohort(config, tables, files, queries)
+    result = Cohort(config, share_subject_categories(tables), files, queries)
     _MEMO.clear()  # one cohort at a time is what a chapter kernel needs
     _MEMO[key] = result
     return _share(result)
+
+
+def share_subject_categories(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Give ``USUBJID`` one categorical type across tables (``adsl``'s subjects, in
+    order), so that joins between tables work on integer codes."""
+    if "adsl" not in tables or "USUBJID" not in tables["adsl"]:
+        return tables
+    subjects = pd.Index(tables["adsl"]["USUBJID"].astype("str").unique())
+    dtype = pd.CategoricalDtype(subjects)
+    out = {}
+    for name, df in tables.items():
+        if "USUBJID" in df:
+            df = df.copy(deep=False)
+            df["USUBJID"] = df["USUBJID"].astype("str").astype(dtype) if not isinstance(df["USUBJID"].dtype, pd.CategoricalDtype) else df["USUBJID"].cat.set_categories(subjects)
+        out[name] = df
+    return out

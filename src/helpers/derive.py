@@ -71,7 +71,8 @@ def derive_sledai_total(adsledai: pd.DataFrame, paramcd: str = "SLEDAI") -> pd.D
     0      S1        0   7.0
     """
     _need(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_total")
-    weight = adsledai["PARAMCD"].map(d.SLEDAI_WEIGHTS)
+    # .astype("str"): a categorical mapped one-to-one would stay categorical
+    weight = adsledai["PARAMCD"].astype("str").map(d.SLEDAI_WEIGHTS)
     unknown = weight.isna()
     if unknown.any():
         codes = sorted(adsledai.loc[unknown, "PARAMCD"].unique().tolist())
@@ -86,8 +87,9 @@ def derive_sledai_total(adsledai: pd.DataFrame, paramcd: str = "SLEDAI") -> pd.D
     )
     scored["missing"] = scored["score"].isna()
     g = scored.groupby(KEY, sort=True, observed=True)
-    out = pd.DataFrame({"AVAL": g["score"].sum(), "n": g.size(), "missing": g["missing"].any()})
-    out.loc[(out["n"] < len(d.SLEDAI_WEIGHTS)) | out["missing"], "AVAL"] = np.nan
+    out = pd.DataFrame({"AVAL": g["score"].sum(), "n": g["PARAMCD"].nunique(), "rows": g.size(),
+                        "missing": g["missing"].any()})
+    out.loc[(out["n"] < len(d.SLEDAI_WEIGHTS)) | (out["rows"] != out["n"]) | out["missing"], "AVAL"] = np.nan
     out = out.reset_index()[KEY + ["AVAL"]]
     out = out.merge(_visit_labels(adsledai), on="AVISITN", how="left")
     out["PARAMCD"] = paramcd
@@ -124,13 +126,18 @@ def derive_sledai_domains(adsledai: pd.DataFrame) -> pd.DataFrame:
     [8.0, 0.0]
     """
     _need(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_domains")
-    domain = adsledai["PARAMCD"].map({x.code: x.domain for x in d.SLEDAI_DESCRIPTORS})
-    score = adsledai["AVAL"].astype("float64") * adsledai["PARAMCD"].map(d.SLEDAI_WEIGHTS)
+    domain = adsledai["PARAMCD"].astype("str").map({x.code: x.domain for x in d.SLEDAI_DESCRIPTORS})
+    if domain.isna().any():
+        codes = sorted(adsledai.loc[domain.isna(), "PARAMCD"].unique().tolist())
+        raise ValueError(f"derive_sledai_domains: unknown descriptor codes {codes}")
+    score = adsledai["AVAL"].astype("float64") * adsledai["PARAMCD"].astype("str").map(d.SLEDAI_WEIGHTS)
     scored = pd.DataFrame({"USUBJID": adsledai["USUBJID"], "AVISITN": adsledai["AVISITN"], "PARAMCD": domain, "AVAL": score})
-    out = scored.groupby(KEY + ["PARAMCD"], sort=False, observed=True)["AVAL"].sum().reset_index()
+    out = scored.groupby(KEY + ["PARAMCD"], sort=False, observed=True)["AVAL"].sum(min_count=1).reset_index()
+    has_nan = scored.assign(m=scored["AVAL"].isna()).groupby(KEY + ["PARAMCD"], sort=False, observed=True)["m"].any()
+    out.loc[has_nan.to_numpy(), "AVAL"] = np.nan
     order = {name: i for i, name in enumerate(d.SLEDAI_DOMAINS)}
     out = out.sort_values(["USUBJID", "AVISITN"], kind="stable")
-    out = out.assign(_o=out["PARAMCD"].map(order)).sort_values(["USUBJID", "AVISITN", "_o"], kind="stable")
+    out = out.assign(_o=out["PARAMCD"].astype("str").map(order)).sort_values(["USUBJID", "AVISITN", "_o"], kind="stable")
     out = out.merge(_visit_labels(adsledai), on="AVISITN", how="left")
     return out[["USUBJID", "AVISIT", "AVISITN", "PARAMCD", "AVAL"]].reset_index(drop=True)
 
@@ -612,7 +619,7 @@ def derive_ctcae_grade(adlb: pd.DataFrame) -> pd.DataFrame:
         if not sel.any():
             continue
         v, lln = out.loc[sel, "AVAL"], out.loc[sel, "ANRLO"]
-        g = np.where(v < lln, 1.0, 0.0)
+        g = np.where(v < lln, 1.0, np.where(lln.isna(), np.nan, 0.0))
         for i, cut in enumerate(spec["cuts"]):
             if cut is not None:
                 g = np.where(v < cut, float(i + 2), g)
@@ -654,7 +661,7 @@ def derive_ratio(bds: pd.DataFrame, numerator: str, denominator: str, paramcd: s
     num = bds.loc[bds["PARAMCD"] == numerator, KEY + ["AVAL"]]
     den = bds.loc[bds["PARAMCD"] == denominator, KEY + ["AVAL"]]
     m = num.merge(den, on=KEY, suffixes=("_n", "_d"))
-    m = m[m["AVAL_d"] != 0]
+    m = m[m["AVAL_n"].notna() & m["AVAL_d"].notna() & (m["AVAL_d"] != 0)]
     out = m[KEY].copy()
     out["PARAMCD"] = paramcd
     out["AVAL"] = m["AVAL_n"] / m["AVAL_d"]

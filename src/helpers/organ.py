@@ -35,7 +35,7 @@ def domain_resolution(cohort: Cohort, week: int) -> pd.DataFrame:
     cfg = cohort.config
     domains = derive.derive_sledai_domains(cohort["adsledai"])
     res = _efficacy(derive.derive_resolution(domains, week, cfg.baseline_week), cohort)
-    res["label"] = res["PARAMCD"].str.capitalize()
+    res["label"] = res["PARAMCD"].astype("str").str.capitalize()
     res["AVAL"] = (res["RESFL"] == "Y").astype(float)
     return res
 
@@ -62,7 +62,7 @@ def summarize_resolution(resolution: pd.DataFrame, arm: str, arms, confidence: f
     out = out.join(resolution.drop_duplicates("PARAMCD").set_index("PARAMCD")[extra], on="PARAMCD")
     item_order = {**{name: i for i, name in enumerate(d.SLEDAI_DOMAINS)}, **ORDER}
     arm_order = {a: i for i, a in enumerate([*arms, "Total"])}
-    rank = out[arm].map(arm_order) * 100 + out["PARAMCD"].map(item_order)
+    rank = out[arm].astype("str").map(arm_order) * 100 + out["PARAMCD"].astype("str").map(item_order)
     return out.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
@@ -78,8 +78,9 @@ def manifestation_resolution(cohort: Cohort, week: int) -> pd.DataFrame:
     """
     cfg = cohort.config
     res = _efficacy(derive.derive_resolution(cohort["admanif"], week, cfg.baseline_week), cohort)
-    res["label"] = res["PARAMCD"].map(LABELS)
-    res["group"] = res["PARAMCD"].map(GROUPS)
+    # .astype("str"): mapping a categorical one-to-one gives a categorical back
+    res["label"] = res["PARAMCD"].astype("str").map(LABELS)
+    res["group"] = res["PARAMCD"].astype("str").map(GROUPS)
     res["favoured"] = res["group"].isin(d.FAVOURED_GROUPS)
     res["AVAL"] = (res["RESFL"] == "Y").astype(float)
     return res
@@ -132,9 +133,10 @@ def response_by_subgroup(sri: pd.DataFrame, cohort: Cohort, week: int, confidenc
     sub = at.merge(present, on="USUBJID", how="inner")
     everyone = at.assign(PARAMCD="ALL")
     out = stats.summarize_response(pd.concat([everyone, sub], ignore_index=True), by=[arm, "PARAMCD"], confidence=confidence)
-    out["label"] = out["PARAMCD"].map({**LABELS, "ALL": "All subjects"})
-    out["group"] = out["PARAMCD"].map({**GROUPS, "ALL": "all"})
-    return out.sort_values("PARAMCD", key=lambda s: s.map({"ALL": -1, **ORDER}), kind="stable").reset_index(drop=True)
+    codes = out["PARAMCD"].astype("str")
+    out["label"] = codes.map({**LABELS, "ALL": "All subjects"})
+    out["group"] = codes.map({**GROUPS, "ALL": "all"})
+    return out.sort_values("PARAMCD", key=lambda s: s.astype("str").map({"ALL": -1, **ORDER}), kind="stable").reset_index(drop=True)
 
 
 def activity_matrix(cohort: Cohort, value: str = "descriptors") -> pd.DataFrame:
@@ -194,7 +196,7 @@ def forest_rows(summary: pd.DataFrame, arm: str, arms) -> pd.DataFrame:
     in the label only when there are several), with an ``x/n`` annotation."""
     rows = summary[summary[arm].isin(arms)].copy()
     several = len(arms) > 1
-    rows["row"] = rows["label"] + (" (" + rows[arm] + ")" if several else "")
+    rows["row"] = rows["label"].astype("str") + (" (" + rows[arm].astype("str") + ")" if several else "")
     rows["series"] = rows[arm] if several else "All"
     rows["annot"] = rows["responders"].astype(str) + "/" + rows["n"].astype(str)
     return rows.reset_index(drop=True)

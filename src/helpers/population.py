@@ -132,7 +132,7 @@ def baseline_disease(
         wide = m.pivot_table(index="USUBJID", columns="PARAMCD", values="AVAL", aggfunc="max", observed=True)
         for man in d.MANIFESTATIONS:
             col = wide[man.code] if man.code in wide else pd.Series(dtype=float)
-            out[f"MF_{man.code}"] = out["USUBJID"].map(col).map({1: "Y", 0: "N"}).fillna("")
+            out[f"MF_{man.code}"] = out["USUBJID"].astype("str").map(col).map({1: "Y", 0: "N"}).fillna("")
     return out
 
 

@@ -112,6 +112,8 @@ def summarize_response(
     if missing:
         raise ValueError(f"summarize_response: columns {missing} not in the data")
     valid = df[df[response].notna()]
+    if valid.empty:
+        return pd.DataFrame(columns=[*by, "responders", "n", "rate", "ci_low", "ci_high", "method"])
     g = valid.groupby(by, sort=False, observed=True)[response]
     counts = pd.DataFrame({"responders": g.sum().astype(int), "n": g.size()}).reset_index()
     rows = [proportion_ci(int(r.responders), int(r.n), confidence, method).iloc[0] for r in counts.itertuples()]
@@ -501,9 +503,16 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> pd.DataFrame:
 
     frame = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float)}).dropna()
     if len(frame) < 3:
-        return pd.DataFrame([{"n": len(frame), "r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan, "method": "Spearman"}])
+        return pd.DataFrame([{"n": len(frame), "r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan, "method": "Spearman rank correlation"}])
     res = pg.corr(frame["x"], frame["y"], method="spearman")
-    lo, hi = res["CI95"].iloc[0]
+    from scipy.stats import norm
+
+    r, n = float(res["r"].iloc[0]), int(res["n"].iloc[0])
+    if n > 3 and abs(r) < 1:
+        half = norm.ppf(0.975) / np.sqrt(n - 3)
+        lo, hi = np.tanh(np.arctanh(r) - half), np.tanh(np.arctanh(r) + half)  # Fisher z, unrounded
+    else:  # a perfect correlation or too few pairs: no interval
+        lo = hi = np.nan
     return pd.DataFrame([{"n": int(res["n"].iloc[0]), "r": float(res["r"].iloc[0]), "ci_low": float(lo), "ci_high": float(hi),
                           "p_val": float(res["p_val"].iloc[0]), "method": "Spearman rank correlation"}])
 

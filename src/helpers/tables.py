@@ -215,7 +215,7 @@ def spread_by_arm(
     cols = [c for c in arm_columns(arms) if c in set(tidy[arm]) or c in arms]
     order = tidy[index].drop_duplicates()
     wide = tidy.pivot_table(index=index, columns=arm, values=value, aggfunc="first", observed=True, sort=False)
-    wide = wide.reindex(columns=cols)
+    wide = wide.reindex(columns=cols).astype(object)
     out = order.merge(wide.reset_index(), on=index, how="left")
     out.columns.name = None
     return out.fillna({c: fill for c in cols})
@@ -456,7 +456,8 @@ def change_table(
     return ResultTable(name, title, display, tests, all_notes, groupname="Parameter" if group else None)
 
 
-def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = ()) -> ResultTable:
+def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
+                     confidence: float = 0.95) -> ResultTable:
     """Between-arm comparisons: one row per analysis with estimate, CI and p.
 
     Parameters
@@ -470,7 +471,7 @@ def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[
         k = 100 if getattr(r, "scale", "") == "percent" else 1
         disp.append({
             "Analysis": r.analysis, "Comparison": r.comparison,
-            "Estimate (95% CI)": format_estimate_ci(k * r.estimate, k * r.ci_low, k * r.ci_high, 1 if k == 100 else 2),
+            f"Estimate ({100 * confidence:g}% CI)": format_estimate_ci(k * r.estimate, k * r.ci_low, k * r.ci_high, 1 if k == 100 else 2),
             "p": format_p(r.p_val), "Method": r.method,
         })
     return ResultTable(name, title, pd.DataFrame(disp), rows, list(notes))

@@ -441,8 +441,6 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
                     put(f"{name}/{f.relative_to(src)}", f.read_bytes())
         elif src.is_file():
             put(name, src.read_bytes())
-    for asset in _vendored_assets():
-        put(f"_static/itables/{asset.name}", asset.read_bytes())
     put("_extra/results.json", results_json(results))
     sizes = {}
     names = {}
@@ -460,15 +458,6 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
         put("appendix/data-queries.md", provenance.data_queries_page(queries))
     stage.remove_stale(staging, staged + [staging / "_build"])  # keep Sphinx's own output
     return cache.digest({str(p.relative_to(staging)): cache.sha256_file(p) for p in staged})
-
-
-def _vendored_assets() -> list[Path]:
-    """The interactive-table JavaScript and CSS of the pinned itables, served by the site
-    itself so that listings work offline."""
-    import itables
-
-    folder = Path(itables.__file__).parent / "html"
-    return [folder / "dt_bundle.js", folder / "dt_bundle.css"]
 
 
 def _render(staging: Path, progress: Progress, force: bool = False) -> Path:

@@ -152,7 +152,8 @@ def _describe_failure(exc: BaseException) -> tuple[str, int | None, str]:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
-        first = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
+        code = [line for line in (exc.source or "").splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        first = code[0].strip() if code else ""
         return f"{exc.ename}: {exc.evalue}", exc.cell_index, first
     return f"{type(exc).__name__}: {exc}", None, ""
 
