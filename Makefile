@@ -47,11 +47,11 @@ browser:
 	fi
 
 test: $(STAMP) browser
-	$(BIN)/python -m ruff check src tests benchmarks
+	$(BIN)/python -m ruff check src tests $(wildcard benchmarks)
 	$(BIN)/python -m pytest $(PYTEST_OPTS)
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check src tests benchmarks
+	$(BIN)/python -m ruff check src tests $(wildcard benchmarks)
 
 data: $(STAMP)
 	$(BIN)/python -m helpers data generate --all

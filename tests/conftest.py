@@ -268,3 +268,38 @@ def write_yaml(tmp_path):
         return path
 
     return _write
+
+
+# ---------------------------------------------------------------------------------------
+# built sites, shared by the end-to-end and browser tests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _build_site(cohort: str) -> Path:
+    """Build a cohort's site where ``make book`` puts it (reusing the content-hash cache:
+    after ``make book``, nothing runs again; on a fresh clone it is a cold build)."""
+    from helpers.build import build_book
+
+    report = build_book(cohort, root=ROOT, log=lambda line: print(line, flush=True))
+    return report.output
+
+
+@pytest.fixture(scope="session")
+def default_site() -> Path:
+    """The default cohort's site, freshly built: ``_build/html``."""
+    return _build_site("nct02084238")
+
+
+@pytest.fixture(scope="session")
+def followup_site() -> Path:
+    """The randomized follow-up cohort's site: ``_build/cohorts/nct02465580/html``."""
+    return _build_site("nct02465580")
+
+
+@pytest.fixture(scope="session")
+def pilot_site() -> Path:
+    """The CDISC pilot export's site (skipped when its files are not beside the repo)."""
+    if not (ROOT.parent / "shared" / "external" / "cdiscpilot01" / "adsl.xpt").is_file():
+        pytest.skip("the CDISC pilot XPT files are not at ../shared/external/cdiscpilot01")
+    return _build_site("cdiscpilot01")

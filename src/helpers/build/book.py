@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -469,7 +470,9 @@ def _render(staging: Path, progress: Progress, force: bool = False) -> Path:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in (proc.stdout + proc.stderr).splitlines()]
+        problems = [x for x in lines if "WARNING" in x or "ERROR" in x or "Exception" in x]
+        tail = "\n".join(problems[:40] or lines[-40:])
         raise BuildError(f"Jupyter Book failed to render the site (exit {proc.returncode}); the published site was left as it was.\n{tail}")
     progress(f"rendered in {time.perf_counter() - t0:.1f} s")
     return staging / "_build" / "html"

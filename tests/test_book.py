@@ -1,0 +1,107 @@
+"""End to end: the cohorts' sites build from the committed data and show the published figures.
+
+These tests build the real books (once per session, reusing the build cache) and read
+the results every page cites from ``results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def results(site: Path) -> dict:
+    return json.loads((site / "results.json").read_text())
+
+
+def test_default_site_has_every_page(default_site: Path):
+    for page in ("intro.html", "references.html", "rerunning.html", "appendix/provenance.html",
+                 *(f"chapters/{c}.html" for c in ("cohort", "sri", "organ", "labs", "immunology", "safety"))):
+        assert (default_site / page).is_file(), page
+
+
+def test_default_results_reproduce_the_abstract(default_site: Path):
+    r = results(default_site)
+    assert r["n_enrolled"] == 40 and r["n_treated"] == 40
+    assert r["sri4_responders_week6"] == 36
+    assert r["sri4_responders_week10"] == 36
+    assert r["primary_week"] == 10
+    assert (r["primary_responders"], r["primary_n"]) == (36, 40)
+    assert r["primary_rate"] == pytest.approx(0.9)
+    # Clopper-Pearson for 36/40; R: binom.test(36, 40)$conf.int
+    assert r["primary_ci_low"] == pytest.approx(0.76336, abs=1e-5)
+    assert r["primary_ci_high"] == pytest.approx(0.97207, abs=1e-5)
+    assert r["injection_site_reaction_subjects"] == 5
+    assert r["grade3plus_subjects"] == 0 and r["sae_subjects"] == 0
+
+
+def test_default_results_show_the_published_directions(default_site: Path):
+    r = results(default_site)
+    assert r["antidsdna_median_change"] < 0 and r["proteinuria_median_change"] < 0
+    assert r["c3_median_change"] > 0 and r["c4_median_change"] > 0
+    assert r["treg_median_change"] > 0
+    assert r["th17_median_change"] < 0 and r["tfh_median_change"] < 0
+    for name in ("antidsdna", "proteinuria", "c3", "c4", "treg", "th17", "tfh"):
+        assert r[f"{name}_median_change_p"] < 0.05, name
+    for name in ("th1", "th2"):
+        assert r[f"{name}_median_change_p"] > 0.05, name
+
+
+def test_results_json_holds_plain_values_only(default_site: Path):
+    for name, value in results(default_site).items():
+        assert isinstance(value, (int, float, str, bool, list, type(None))), name
+
+
+def test_every_page_says_the_data_are_simulated(default_site: Path):
+    for page in default_site.rglob("*.html"):
+        if page.name in ("index.html", "genindex.html", "search.html") or "_static" in page.parts:
+            continue
+        assert "Simulated data" in page.read_text(encoding="utf-8"), page
+
+
+def test_landing_page_numbers_come_from_results(default_site: Path):
+    text = (default_site / "intro.html").read_text(encoding="utf-8")
+    assert "36</span> of <span" in text.replace("\n", " ") or ">36<" in text
+
+
+def test_second_build_executes_nothing(default_site: Path):
+    from helpers.build import build_book
+
+    lines: list[str] = []
+    report = build_book("nct02084238", root=ROOT, log=lines.append)
+    assert report.executed == [] and not report.rendered, lines
+
+
+def test_build_leaves_the_work_tree_clean(default_site: Path):
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                            capture_output=True, text=True).stdout
+    products = [line for line in status.splitlines() if "_build" in line or "downloads/" in line]
+    assert not products, f"the build wrote outside _build/: {products}"
+
+
+def test_followup_reproduces_the_randomized_trial(followup_site: Path):
+    r = results(followup_site)
+    assert (r["primary_responders@IL-2"], r["primary_n@IL-2"]) == (16, 29)
+    assert (r["primary_responders@Placebo"], r["primary_n@Placebo"]) == (9, 30)
+    assert (r["sri4_responders_week24@IL-2"], r["sri4_responders_week24@Placebo"]) == (19, 11)
+    # Pearson chi-square without continuity correction; R: prop.test(c(16, 9), c(29, 30), correct = FALSE)
+    assert r["primary_diff_p"] == pytest.approx(0.05045, abs=1e-4)
+    assert r["sri4_diff_p_week24"] == pytest.approx(0.02669, abs=1e-4)
+    assert r["sae_subjects@IL-2"] == 0 and r["sae_subjects@Placebo"] == 3
+    assert r["injection_site_reaction_subjects@IL-2"] == 9 and r["injection_site_reaction_subjects@Placebo"] == 2
+    assert (followup_site / "chapters" / "sri.html").is_file()
+
+
+def test_pilot_export_builds_the_generic_chapters(pilot_site: Path):
+    r = results(pilot_site)
+    assert r["n_enrolled"] == 254
+    assert (r["teae_subjects@Placebo"], r["teae_subjects@Xanomeline Low Dose"], r["teae_subjects@Xanomeline High Dose"]) == (65, 77, 76)
+    assert not (pilot_site / "chapters" / "sri.html").exists()
+    assert "Simulated data" not in (pilot_site / "intro.html").read_text(encoding="utf-8")
