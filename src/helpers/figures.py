@@ -21,7 +21,8 @@ LINESTYLES = ("-", "--", "-.", ":")
 
 
 @contextmanager
-def _style():
+def style():
+    """The house style for a figure: seaborn's white grid, a readable base size."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -61,7 +62,7 @@ def response_figure(
     import matplotlib.pyplot as plt
 
     styles = arm_styles(arms)
-    with _style():
+    with style():
         fig, ax = plt.subplots(figsize=(7, 4))
         offsets = np.linspace(-0.15, 0.15, len(arms)) if len(arms) > 1 else [0.0]
         for off, a in zip(offsets, arms, strict=True):
@@ -115,7 +116,7 @@ def trajectory_figure(
 
     styles = arm_styles(arms)
     data = bds.dropna(subset=[value])
-    with _style():
+    with style():
         if ax is None:
             fig, ax = plt.subplots(figsize=(7, 4))
         else:
@@ -155,7 +156,7 @@ def trajectory_grid(
 
     n = len(panels)
     nrows = int(np.ceil(n / ncols))
-    with _style():
+    with style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.9 * nrows), squeeze=False)
         for ax, (code, label, log) in zip(axes.flat, panels, strict=False):
             trajectory_figure(bds[bds["PARAMCD"] == code], arm, arms, value, label, individual_max, log, reference, ax=ax)
@@ -193,7 +194,7 @@ def forest_figure(
 
     k = 100 if percent else 1
     n = len(df)
-    with _style():
+    with style():
         fig, ax = plt.subplots(figsize=(7, 0.42 * n + 1.2))
         y = np.arange(n)[::-1]
         groups = list(pd.unique(df[group])) if group else [None]
@@ -245,7 +246,7 @@ def heatmap_figure(
         bins = np.array_split(np.arange(len(matrix)), max_rows)
         data = pd.DataFrame([matrix.iloc[b].mean() for b in bins], index=[f"{b[0] + 1}-{b[-1] + 1}" for b in bins])
         ylabel = f"{ylabel}s, binned ({len(matrix):,} in {max_rows} rows, mean)"
-    with _style():
+    with style():
         height = min(12, 0.16 * len(data) + 1.5)
         fig, ax = plt.subplots(figsize=(7, height))
         sns.heatmap(data, ax=ax, cmap=cmap, cbar_kws={"label": cbar_label}, yticklabels=len(data) <= 60, linewidths=0)
@@ -273,7 +274,7 @@ def paired_figure(
     n = len(panels)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    with _style():
+    with style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.8 * nrows), squeeze=False)
         for ax, (code, label, log) in zip(axes.flat, panels, strict=False):
             d = df[df["PARAMCD"] == code].dropna(subset=[base, value])
@@ -299,7 +300,7 @@ def bar_figure(df: pd.DataFrame, label: str, value: str, xlabel: str, hue: str |
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    with _style():
+    with style():
         n = df[label].nunique()
         fig, ax = plt.subplots(figsize=(7, 0.32 * n + 1.2))
         palette = [s["color"] for s in arm_styles(hue_order).values()] if hue_order else None
@@ -319,7 +320,7 @@ def histogram_figure(df: pd.DataFrame, value: str, arm: str, arms: Sequence[str]
     import seaborn as sns
 
     styles = arm_styles(arms)
-    with _style():
+    with style():
         fig, ax = plt.subplots(figsize=(7, 3.5))
         sns.histplot(df, x=value, hue=arm if len(arms) > 1 else None, hue_order=list(arms) if len(arms) > 1 else None,
                      multiple="stack", binwidth=binwidth, ax=ax,
@@ -352,7 +353,7 @@ def flow_figure(flow: pd.DataFrame, arms: Sequence[str], max_reasons: int = 3):
     width = 3.0 * max(ncol, 1)
     lines = [1 + min(len(str(x).split("; ")), max_reasons + 1) for x in flow["detail"] if x]
     row_h = 1.05 + 0.17 * max([0, *lines])
-    with _style():
+    with style():
         fig, ax = plt.subplots(figsize=(max(5.0, 2.6 * ncol), 0.62 * row_h * len(steps) + 0.3))
         ax.set_xlim(0, width)
         ax.set_ylim(0, row_h * len(steps))

@@ -1293,7 +1293,7 @@ def paired_arms_figure(
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
     styles = figures.arm_styles(arms)
-    with figures._style():
+    with figures.style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * len(arms) * ncols, 2.9 * nrows), squeeze=False)
         for ax, (code, label, log) in zip(axes.flat, panels, strict=False):
             d_ = df[df["PARAMCD"] == code].dropna(subset=[base, value])
@@ -1327,7 +1327,7 @@ def scatter_figure(df: pd.DataFrame, x: str, y: str, arm: str, arms: Sequence[st
     from helpers import figures
 
     styles = figures.arm_styles(arms)
-    with figures._style():
+    with figures.style():
         fig, ax = plt.subplots(figsize=(6, 4.2))
         for a in arms:
             g = df[df[arm] == a]

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
