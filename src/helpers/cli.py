@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -34,6 +35,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         workers=args.jobs,
         force=args.force,
         overrides=_parse_set(args.set),
+        work_dir=args.work_dir,
     )
     return 0
 
@@ -64,13 +66,15 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from helpers.build.book import project_root, resolve_cohort
-    from helpers.data import load_cohort
+    from helpers.data import load_cohort, write_validated_cache
 
     cohort = load_cohort(resolve_cohort(args.cohort, project_root()), data_dir=args.data_dir)
     sizes = ", ".join(f"{k} {len(v):,}" for k, v in cohort.tables.items())
     print(f"{cohort.config.name}: valid ({sizes} rows)")
     if len(cohort.queries):
         print(f"{len(cohort.queries)} data queries (listed in the book's appendix)")
+    if args.write_cache:
+        write_validated_cache(cohort, Path(args.write_cache))
     return 0
 
 
@@ -108,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--output", help="write the site here instead of the default location")
     b.add_argument("--jobs", "-j", type=int, help="chapters executed at once (default: one per core)")
     b.add_argument("--force", action="store_true", help="execute and render everything, ignoring the cache")
+    b.add_argument("--work-dir", help="keep executed notebooks, the cache and Sphinx's files here (default _build/.work/<cohort>)")
     b.add_argument("--set", action="append", default=[], metavar="CHAPTER.PARAM=VALUE",
                    help="override a chapter parameter, e.g. --set sri.null_rate=0.4 (repeatable)")
     b.set_defaults(func=_cmd_build)
@@ -122,6 +127,7 @@ def parser() -> argparse.ArgumentParser:
     v = dsub.add_parser("validate", help="check a cohort's tables against the data contract")
     v.add_argument("cohort", help="cohort name under data/ or a folder holding cohort.yml")
     v.add_argument("--data-dir", help="read the tables from this folder instead")
+    v.add_argument("--write-cache", metavar="DIR", help="also write the validated tables here (the build does, for its kernels)")
     v.set_defaults(func=_cmd_validate)
     c = dsub.add_parser("contract", help="print the data contract as Markdown")
     c.add_argument("--write", action="store_true", help="update the contract section of data/README.md")

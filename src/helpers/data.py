@@ -10,6 +10,7 @@ each with its file, column and rows. It only ever reads the files.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +44,18 @@ class Cohort:
     """
 
     config: CohortConfig
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     files: dict[str, Path]
     queries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, name: str, compute) -> pd.DataFrame:
+        """A derived frame computed once per loaded cohort (e.g. SLEDAI-2K totals, which
+        several analyses and chapters in one kernel need) and shared by the copies
+        :func:`load_cohort` hands out. ``compute(cohort)`` must depend on the data only."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        return self._derived[name].copy(deep=False)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         try:
@@ -539,12 +549,80 @@ def _signature(config_path: Path, files: dict[str, Path]) -> tuple:
 def _share(cohort: Cohort) -> Cohort:
     # Shallow copies are enough: under pandas copy-on-write, a caller that changes a
     # returned frame changes its own copy, never the memoised one.
-    return Cohort(
-        cohort.config,
-        {k: v.copy(deep=False) for k, v in cohort.tables.items()},
-        dict(cohort.files),
-        cohort.queries.copy(deep=False),
-    )
+    tables = cohort.tables if isinstance(cohort.tables, TableStore) else {
+        k: v.copy(deep=False) for k, v in cohort.tables.items()}
+    return Cohort(cohort.config, tables, dict(cohort.files), cohort.queries.copy(deep=False), cohort._derived)
+
+
+#: Environment variable naming a folder of validated tables (set by the build for its
+#: kernels): a cohort whose files match the folder's manifest is read from there, table
+#: by table as a chapter asks for them, instead of being read and validated again.
+VALIDATED_CACHE_ENV = "HELPERS_VALIDATED_CACHE"
+
+
+class TableStore(Mapping):
+    """A cohort's validated tables, each read from the cache on first use.
+
+    A chapter that only needs ``adsl`` and ``adae`` never holds the SLEDAI-2K table in
+    memory, which matters for a registry-sized cohort.
+    """
+
+    def __init__(self, folder: Path, names: list[str]):
+        self.folder = Path(folder)
+        self._names = list(names)
+        self._loaded: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = pd.read_pickle(self.folder / f"{name}.pkl")
+        return self._loaded[name].copy(deep=False)
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+def _manifest(config: CohortConfig, files: dict[str, Path]) -> dict:
+    return {"signature": [list(x) for x in _signature(config.config_path, files)], "config": repr(config)}
+
+
+def write_validated_cache(cohort: Cohort, folder: Path) -> None:
+    """Write a validated cohort's tables to ``folder`` (one pickle per table and a
+    manifest of the files they came from), for :func:`load_cohort` in other processes."""
+    import json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").unlink(missing_ok=True)  # invalid while being written
+    for name in cohort.tables:
+        cohort.tables[name].to_pickle(folder / f"{name}.pkl")
+    cohort.queries.to_pickle(folder / "queries.pkl")
+    manifest = {**_manifest(cohort.config, cohort.files), "tables": list(cohort.tables),
+                "files": {k: str(v) for k, v in cohort.files.items()}}
+    tmp = folder / ".manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest))
+    os.replace(tmp, folder / "manifest.json")
+
+
+def read_validated_cache(config: CohortConfig, files: dict[str, Path], folder: Path) -> Cohort | None:
+    """The cohort from a validated cache when its manifest matches these files, else None."""
+    import json
+
+    path = Path(folder) / "manifest.json"
+    if not path.is_file():
+        return None
+    manifest = json.loads(path.read_text())
+    if manifest.get("signature") != _manifest(config, files)["signature"] or manifest.get("config") != repr(config):
+        return None
+    return Cohort(config, TableStore(Path(folder), manifest["tables"]), {k: Path(v) for k, v in manifest["files"].items()},
+                  pd.read_pickle(Path(folder) / "queries.pkl"))
 
 
 def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None = None) -> Cohort:
@@ -581,27 +659,44 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     key = (_signature(config.config_path, files), str(folder), repr(config))
     if key in _MEMO and not problems:
         return _share(_MEMO[key])
+    cache = os.environ.get(VALIDATED_CACHE_ENV)
+    if cache and not problems:
+        cached = read_validated_cache(config, files, Path(cache))
+        if cached is not None:
+            _MEMO.clear()
+            _MEMO[key] = cached
+            return _share(cached)
 
     level = config.contract
     for name, table in ct.TABLES.items():
         if level in table.required and name not in present:
             problems.append(Problem(str(folder / f"{name}.csv"), "", (), f"required table {name} ({table.label}) not found (as {name}.csv or {name}.xpt)"))
 
-    raw: dict[str, pd.DataFrame] = {}
+    # Identifiers first, from the headers alone: a refused table is never read in full.
+    headers: dict[str, list[str]] = {}
+    early: dict[str, pd.DataFrame] = {}
     for name, path in files.items():
         try:
-            raw[name] = read_table(path, ct.TABLES[name])
+            if path.suffix.lower() == ".csv":
+                headers[name] = pd.read_csv(path, nrows=0).columns.tolist()
+            else:
+                early[name] = read_table(path, ct.TABLES[name])
+                headers[name] = early[name].columns.tolist()
         except Exception as exc:  # a file that cannot be parsed at all
             problems.append(Problem(str(path), "", (), f"cannot be read: {exc}"))
-
-    id_problems = [p for name, df in raw.items() for p in check_identifiers(df, str(files[name]))]
+    id_problems = [p for name, cols in headers.items() for p in check_identifiers(pd.DataFrame(columns=cols), str(files[name]))]
     if id_problems:
         raise IdentifierError(id_problems, str(folder))
 
+    # One table at a time: read, type, validate; only the typed frame is kept.
     labels = {name: str(path) for name, path in files.items()}
     tables: dict[str, pd.DataFrame] = {}
-    for name in list(raw):
-        df = raw.pop(name)  # let the raw frame go as soon as its typed copy exists
+    for name in [n for n in ct.TABLES if n in headers]:
+        try:
+            df = early.pop(name) if name in early else read_table(files[name], ct.TABLES[name])
+        except Exception as exc:  # noqa: BLE001 - reported with the file, like every other problem
+            problems.append(Problem(str(files[name]), "", (), f"cannot be read: {exc}"))
+            continue
         extra: set[str] = set()
         if name == "adsl":
             extra = {config.arm_var, *config.populations.values()}

@@ -71,29 +71,71 @@ def derive_sledai_total(adsledai: pd.DataFrame, paramcd: str = "SLEDAI") -> pd.D
     0      S1        0   7.0
     """
     _need(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_total")
-    # .astype("str"): a categorical mapped one-to-one would stay categorical
-    weight = adsledai["PARAMCD"].astype("str").map(d.SLEDAI_WEIGHTS)
-    unknown = weight.isna()
-    if unknown.any():
-        codes = sorted(adsledai.loc[unknown, "PARAMCD"].unique().tolist())
-        raise ValueError(f"derive_sledai_total: unknown descriptor codes {codes}")
-    scored = pd.DataFrame(
-        {
-            "USUBJID": adsledai["USUBJID"],
-            "AVISITN": adsledai["AVISITN"],
-            "score": adsledai["AVAL"].astype("float64") * weight,
-            "PARAMCD": adsledai["PARAMCD"],
-        }
-    )
-    scored["missing"] = scored["score"].isna()
-    g = scored.groupby(KEY, sort=True, observed=True)
-    out = pd.DataFrame({"AVAL": g["score"].sum(), "n": g["PARAMCD"].nunique(), "rows": g.size(),
-                        "missing": g["missing"].any()})
-    out.loc[(out["n"] < len(d.SLEDAI_WEIGHTS)) | (out["rows"] != out["n"]) | out["missing"], "AVAL"] = np.nan
-    out = out.reset_index()[KEY + ["AVAL"]]
+    scored = _score_descriptors(adsledai, "derive_sledai_total")
+    n = len(scored.visits)
+    group, score, item = scored.group, scored.score, scored.item
+    total = np.bincount(group, weights=np.nan_to_num(score), minlength=n)
+    missing = np.bincount(group, weights=np.isnan(score).astype(float), minlength=n) > 0
+    rows = np.bincount(group, minlength=n)
+    # Distinct descriptors per visit: a visit with one descriptor twice and another
+    # missing has 24 rows but only 23 descriptors, and no total.
+    seen = np.zeros((n, len(d.SLEDAI_DESCRIPTORS)), dtype=bool)
+    seen[group, item] = True
+    distinct = seen.sum(axis=1)
+    complete = (distinct == len(d.SLEDAI_DESCRIPTORS)) & (rows == distinct) & ~missing
+    out = scored.visits.assign(AVAL=np.where(complete, total, np.nan))
     out = out.merge(_visit_labels(adsledai), on="AVISITN", how="left")
     out["PARAMCD"] = paramcd
     return out[["USUBJID", "AVISIT", "AVISITN", "PARAMCD", "AVAL"]]
+
+
+class _Scored:
+    """Descriptor rows of ``adsledai`` reduced to arrays: the visit each row belongs to,
+    its weighted score, its descriptor and domain index."""
+
+    def __init__(self, visits: pd.DataFrame, group: np.ndarray, score: np.ndarray, item: np.ndarray, domain: np.ndarray):
+        self.visits, self.group, self.score, self.item, self.domain = visits, group, score, item, domain
+
+
+def _lookup(s: pd.Series, table: dict, fill=-1) -> np.ndarray:
+    """``s.map(table)`` as an integer array, computed on the categories when ``s`` is a
+    categorical (one lookup per distinct code instead of one per row)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        per_cat = np.array([table.get(str(c), fill) for c in s.cat.categories] + [fill])
+        codes = s.cat.codes.to_numpy()
+        return per_cat[np.where(codes < 0, len(per_cat) - 1, codes)]
+    return s.astype("str").map(table).fillna(fill).to_numpy().astype(int)
+
+
+def _score_descriptors(adsledai: pd.DataFrame, what: str) -> _Scored:
+    """Vectorised bookkeeping shared by the total and the domain scores (no per-subject
+    Python: a registry-sized table costs what a trial-sized one does, times the rows)."""
+    index = {x.code: i for i, x in enumerate(d.SLEDAI_DESCRIPTORS)}
+    item = _lookup(adsledai["PARAMCD"], index)
+    if (item < 0).any():
+        codes = sorted(adsledai.loc[item < 0, "PARAMCD"].astype("str").unique().tolist())
+        raise ValueError(f"{what}: unknown descriptor codes {codes}")
+    weights = np.array([x.weight for x in d.SLEDAI_DESCRIPTORS], dtype=float)
+    domains = {name: i for i, name in enumerate(d.SLEDAI_DOMAINS)}
+    domain = np.array([domains[x.domain] for x in d.SLEDAI_DESCRIPTORS])[item]
+    score = adsledai["AVAL"].to_numpy(dtype=float, na_value=np.nan) * weights[item]
+    subj = adsledai["USUBJID"]
+    if isinstance(subj.dtype, pd.CategoricalDtype):
+        scode, categories = subj.cat.codes.to_numpy().astype(np.int64), subj.cat.categories
+    else:
+        scode, categories = pd.factorize(subj, sort=True)
+        scode = scode.astype(np.int64)
+    week = adsledai["AVISITN"].to_numpy(dtype=np.int64)
+    lo, span = int(week.min(initial=0)), int(week.max(initial=0) - week.min(initial=0)) + 1
+    key = scode * span + (week - lo)
+    group, keys = pd.factorize(key, sort=True)
+    subject_codes = keys // span
+    if isinstance(subj.dtype, pd.CategoricalDtype):
+        usubjid = pd.Categorical.from_codes(subject_codes, dtype=subj.dtype)
+    else:
+        usubjid = np.asarray(categories)[subject_codes]
+    visits = pd.DataFrame({"USUBJID": usubjid, "AVISITN": keys % span + lo})
+    return _Scored(visits, group, score, item, domain)
 
 
 def derive_sledai_domains(adsledai: pd.DataFrame) -> pd.DataFrame:
@@ -126,18 +168,16 @@ def derive_sledai_domains(adsledai: pd.DataFrame) -> pd.DataFrame:
     [8.0, 0.0]
     """
     _need(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_domains")
-    domain = adsledai["PARAMCD"].astype("str").map({x.code: x.domain for x in d.SLEDAI_DESCRIPTORS})
-    if domain.isna().any():
-        codes = sorted(adsledai.loc[domain.isna(), "PARAMCD"].unique().tolist())
-        raise ValueError(f"derive_sledai_domains: unknown descriptor codes {codes}")
-    score = adsledai["AVAL"].astype("float64") * adsledai["PARAMCD"].astype("str").map(d.SLEDAI_WEIGHTS)
-    scored = pd.DataFrame({"USUBJID": adsledai["USUBJID"], "AVISITN": adsledai["AVISITN"], "PARAMCD": domain, "AVAL": score})
-    out = scored.groupby(KEY + ["PARAMCD"], sort=False, observed=True)["AVAL"].sum(min_count=1).reset_index()
-    has_nan = scored.assign(m=scored["AVAL"].isna()).groupby(KEY + ["PARAMCD"], sort=False, observed=True)["m"].any()
-    out.loc[has_nan.to_numpy(), "AVAL"] = np.nan
-    order = {name: i for i, name in enumerate(d.SLEDAI_DOMAINS)}
-    out = out.sort_values(["USUBJID", "AVISITN"], kind="stable")
-    out = out.assign(_o=out["PARAMCD"].astype("str").map(order)).sort_values(["USUBJID", "AVISITN", "_o"], kind="stable")
+    scored = _score_descriptors(adsledai, "derive_sledai_domains")
+    n, k = len(scored.visits), len(d.SLEDAI_DOMAINS)
+    cell = scored.group.astype(np.int64) * k + scored.domain
+    sums = np.bincount(cell, weights=np.nan_to_num(scored.score), minlength=n * k)
+    present = np.bincount(cell, minlength=n * k) > 0
+    missing = np.bincount(cell, weights=np.isnan(scored.score).astype(float), minlength=n * k) > 0
+    cells = np.flatnonzero(present)  # visit-major, domains in the instrument's order
+    out = scored.visits.iloc[cells // k].reset_index(drop=True)
+    out["PARAMCD"] = np.asarray(d.SLEDAI_DOMAINS, dtype=object)[cells % k]
+    out["AVAL"] = np.where(missing[cells], np.nan, sums[cells])
     out = out.merge(_visit_labels(adsledai), on="AVISITN", how="left")
     return out[["USUBJID", "AVISIT", "AVISITN", "PARAMCD", "AVAL"]].reset_index(drop=True)
 

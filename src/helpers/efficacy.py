@@ -42,9 +42,9 @@ def sri_response(cohort: Cohort, k: int = 4, imputation: str = "nri") -> pd.Data
         raise ValueError(f"imputation must be 'nri' or 'observed', got {imputation!r}")
     cfg = cohort.config
     base = cfg.baseline_week
-    sledai = derive.derive_sledai_total(cohort["adsledai"])
-    flares = derive.derive_bilag_new_flares(cohort["adbilag"], baseline_week=base)
-    pga = derive.derive_pga_worsening(cohort["adpga"], baseline_week=base)
+    sledai = sledai_totals(cohort)
+    flares = cohort.derived("bilag_flares", lambda c: derive.derive_bilag_new_flares(c["adbilag"], baseline_week=base))
+    pga = cohort.derived("pga_worsening", lambda c: derive.derive_pga_worsening(c["adpga"], baseline_week=base))
     sri = derive.derive_sri(sledai, flares, pga, k=k, baseline_week=base)
     sri = sri[sri["AVISITN"].isin(cfg.post_baseline_weeks)]
     subjects = cohort.population("efficacy")["USUBJID"]
@@ -59,11 +59,16 @@ def sri_response(cohort: Cohort, k: int = 4, imputation: str = "nri") -> pd.Data
     return _with_arm(out, cohort)
 
 
+def sledai_totals(cohort: Cohort) -> pd.DataFrame:
+    """SLEDAI-2K totals of every subject and visit, derived once per loaded cohort."""
+    return cohort.derived("sledai_total", lambda c: derive.derive_sledai_total(c["adsledai"]))
+
+
 def sledai_by_visit(cohort: Cohort) -> pd.DataFrame:
     """SLEDAI-2K total per subject and visit with ``BASE`` and ``CHG`` and the arm
     (efficacy population)."""
     cfg = cohort.config
-    tot = derive.derive_sledai_total(cohort["adsledai"])
+    tot = sledai_totals(cohort)
     tot = derive.derive_chg(derive.derive_base(tot, baseline_week=cfg.baseline_week))
     return _with_arm(tot, cohort)
 

@@ -331,9 +331,11 @@ def paired_tests_by_visit(
     -----
     Paired on subject; zero differences are dropped (Wilcoxon's method, scipy's
     ``zero_method="wilcox"``). The change is value - baseline, its median the median of
-    the paired differences. Compare R ``wilcox.test(x, y, paired = TRUE)``.
+    the paired differences. Compare R ``wilcox.test(x, y, paired = TRUE)``. scipy's test
+    is called directly: pingouin's wrapper also computes an effect size by comparing
+    every pair of values, which needs memory in the square of the number of subjects.
     """
-    import pingouin as pg
+    from scipy.stats import wilcoxon
 
     by = list(by)
     key = ["USUBJID", *by]
@@ -355,8 +357,8 @@ def paired_tests_by_visit(
         if np.count_nonzero(d) >= 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # scipy warns on ties and tiny samples; the method is stated
-                res = pg.wilcoxon(grp[value].to_numpy(float), grp["_base"].to_numpy(float))
-            row.update(w_val=float(res["W_val"].iloc[0]), p_val=float(res["p_val"].iloc[0]))
+                res = wilcoxon(d, zero_method="wilcox", alternative="two-sided")
+            row.update(w_val=float(res.statistic), p_val=float(res.pvalue))
         else:
             row.update(w_val=np.nan, p_val=np.nan)
         rows.append(row)
@@ -558,9 +560,13 @@ def compare_groups(
 
     Notes
     -----
-    pingouin ``mwu`` (scipy ``mannwhitneyu``, two-sided); compare R ``wilcox.test(x, y)``.
+    scipy ``mannwhitneyu`` (two-sided, continuity correction); compare R
+    ``wilcox.test(x, y)``. With U1 the statistic of the first group,
+    CLES = U1 / (n1 n2) (ties count one half) and the rank-biserial correlation is
+    2 CLES - 1 (Kerby, 2014): the values pingouin's ``mwu`` gives, computed without its
+    comparison of every pair, whose memory grows with n1 x n2.
     """
-    import pingouin as pg
+    from scipy.stats import mannwhitneyu
 
     data = df[[value, group]].dropna()
     names = list(groups) if groups is not None else list(pd.unique(data[group]))
@@ -572,9 +578,9 @@ def compare_groups(
            "median1": float(np.median(x)) if len(x) else np.nan, "median2": float(np.median(y)) if len(y) else np.nan,
            "method": "Mann-Whitney U test"}
     if len(x) and len(y):
-        res = pg.mwu(x, y)
-        row.update(u_val=float(res["U_val"].iloc[0]), p_val=float(res["p_val"].iloc[0]),
-                   rbc=float(res["RBC"].iloc[0]), cles=float(res["CLES"].iloc[0]))
+        res = mannwhitneyu(x, y, alternative="two-sided", use_continuity=True)
+        cles = float(res.statistic) / (len(x) * len(y))
+        row.update(u_val=float(res.statistic), p_val=float(res.pvalue), rbc=2 * cles - 1, cles=cles)
     else:
         row.update(u_val=np.nan, p_val=np.nan, rbc=np.nan, cles=np.nan)
     return pd.DataFrame([row])

@@ -26,14 +26,16 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import yaml
 
 from helpers.build import cache, provenance, stage
-from helpers.build.execute import ChapterPool, ChapterRun, RunResult
+from helpers.build.execute import ChapterPool, ChapterRun, RunResult, WarmKernel
 from helpers.build.manifest import collect_results, results_json
 from helpers.config import CohortConfig, read_cohort_config
+from helpers.data import VALIDATED_CACHE_ENV
 from helpers.errors import HelpersError
 from helpers.paths import project_root
 
@@ -188,6 +190,7 @@ def build_book(
     workers: int | None = None,
     force: bool = False,
     overrides: Mapping[str, Mapping[str, object]] | None = None,
+    work_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
 ) -> BuildReport:
     """Build one cohort's site.
@@ -209,6 +212,9 @@ def build_book(
         Execute every chapter and render even if nothing changed.
     overrides : mapping, optional
         ``{chapter: {parameter: value}}`` applied after the cohort config.
+    work_dir : str or Path, optional
+        Where executed notebooks, the cache and the Sphinx staging live (default
+        ``_build/.work/<cohort>``); the benchmarks give each run its own.
 
     Returns
     -------
@@ -228,7 +234,7 @@ def build_book(
     if data_override:
         config = config.with_data_dir(data_override)
     out_dir = Path(output).resolve() if output else default_output(config, root)
-    work = root / "_build" / ".work" / config.name
+    work = Path(work_dir).resolve() if work_dir else root / "_build" / ".work" / config.name
     staging = work / "book"
     overrides = overrides or {}
     bad = sorted(set(overrides) - set(config.chapters))
@@ -270,16 +276,22 @@ def build_book(
 
     # 2. validate and execute -----------------------------------------------------
     queries_csv = work / "data-queries.csv"
+    validated = work / "validated"
     data_key = cache.digest(data_hashes)
-    need_validation = bool(to_run) or not (work / "data.key").is_file() or (work / "data.key").read_text() != data_key
+    # Validated once per change of the data; chapters then read the typed tables from
+    # the validated cache instead of parsing and checking the files again.
+    need_validation = (
+        not (work / "data.key").is_file() or (work / "data.key").read_text() != data_key
+        or not _cache_matches(config, validated)
+    )
     pool = None
     if to_run:
         n = min(workers or os.cpu_count() or 1, len(to_run))
         progress(f"starting {n} kernel(s) for {len(to_run)} chapter(s)")
-        pool = ChapterPool(n)
+        pool = ChapterPool(n, kernel_factory=partial(WarmKernel, env={VALIDATED_CACHE_ENV: str(validated)}))
     try:
         if need_validation:
-            queries = _validate(config, progress)
+            queries = _validate(config, validated, progress)
             work.mkdir(parents=True, exist_ok=True)
             queries.to_csv(queries_csv, index=False)
             (work / "data.key").write_text(data_key)
@@ -334,18 +346,27 @@ def _count_arms(config: CohortConfig, files: list[Path]) -> int:
     return int(read_table(adsl, TABLES["adsl"])[config.arm_var].nunique())
 
 
-def _validate(config: CohortConfig, progress: Progress):
+def _cache_matches(config: CohortConfig, validated: Path) -> bool:
+    from helpers.data import find_table_files, read_validated_cache
+
+    files, _ = find_table_files(config.data_dir)
+    return read_validated_cache(config, files, validated) is not None
+
+
+def _validate(config: CohortConfig, validated: Path, progress: Progress):
+    """Validate the cohort and write the validated cache, in a child process: a large
+    cohort takes a gigabyte to check, which the build gives back when the child exits
+    instead of holding it while the kernels work."""
     import pandas as pd
 
-    from helpers.data import load_cohort
-    from helpers.errors import DataContractError
-
     progress(f"validating the data in {config.data_dir}")
-    try:
-        cohort = load_cohort(config)
-    except DataContractError as exc:
-        raise BuildError(f"the cohort's data break the data contract; nothing was built.\n{exc}") from exc
-    queries = cohort.queries if len(cohort.queries) else pd.DataFrame()
+    cmd = [sys.executable, "-m", "helpers", "data", "validate", str(config.folder),
+           "--data-dir", str(config.data_dir), "--write-cache", str(validated)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        message = proc.stderr.strip().removeprefix("error: ")
+        raise BuildError(f"the cohort's data break the data contract; nothing was built.\n{message}")
+    queries = pd.read_pickle(validated / "queries.pkl")
     if len(queries):
         progress(f"{len(queries)} data queries listed in the appendix")
     return queries

@@ -30,12 +30,14 @@ WARM_IMPORTS: tuple[str, ...] = (
 
 _PREPARE = """\
 get_ipython().run_line_magic("reset", "-f")
-import os as _os, matplotlib as _mpl, matplotlib.pyplot as _plt
+import gc as _gc, os as _os, matplotlib as _mpl, matplotlib.pyplot as _plt, helpers.data as _data
 _plt.close("all")
 _mpl.rcdefaults()
+_data._MEMO.clear()  # each chapter holds only the tables it reads
+_gc.collect()
 _os.chdir({cwd!r})
 get_ipython().execution_count = 1
-del _os, _mpl, _plt
+del _gc, _os, _mpl, _plt, _data
 """
 
 
@@ -96,12 +98,14 @@ class WarmKernel:
     """One Jupyter kernel, started once, reused for several notebooks."""
 
     def __init__(self, kernel_name: str = "python3", warm_imports: Sequence[str] = WARM_IMPORTS,
-                 startup_timeout: float = 120):
+                 startup_timeout: float = 120, env: dict[str, str] | None = None):
+        import os
+
         from jupyter_client.manager import KernelManager
 
         self.kernel_name = kernel_name
         self.km = KernelManager(kernel_name=kernel_name)
-        self.km.start_kernel()
+        self.km.start_kernel(env={**os.environ, **(env or {})})
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=startup_timeout)
