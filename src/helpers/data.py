@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from helpers import contract as ct
 from helpers import definitions as d
@@ -275,7 +274,9 @@ def coerce_columns(
     return out, problems
 
 
-def _schema(table: ct.Table, level: str, present: set[str], required_extra: set[str]) -> pa.DataFrameSchema:
+def _schema(table: ct.Table, level: str, present: set[str], required_extra: set[str]):
+    import pandera.pandas as pa  # only validation needs pandera; kernels read validated tables
+
     columns = {}
     for col in table.columns:
         if col.name not in present:
@@ -329,9 +330,11 @@ def validate_table(
     problems += coerce_problems
     bad_cols = {p.column for p in coerce_problems}
     schema = _schema(table, level, present - bad_cols, set(required_extra))
+    import pandera.errors
+
     try:
         schema.validate(typed, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["index"].notna()] if "index" in fc else fc
         key_checks = ("multiple_fields_uniqueness", "field_uniqueness")

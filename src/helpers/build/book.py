@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,10 +33,7 @@ from pathlib import Path
 import yaml
 
 from helpers.build import cache, provenance, stage
-from helpers.build.execute import ChapterPool, ChapterRun, RunResult, WarmKernel
-from helpers.build.manifest import collect_results, results_json
 from helpers.config import CohortConfig, read_cohort_config
-from helpers.data import VALIDATED_CACHE_ENV
 from helpers.errors import HelpersError
 from helpers.paths import project_root
 
@@ -127,6 +125,19 @@ def declared_parameters(notebook: Path) -> dict[str, object]:
     import papermill as pm
 
     return {name: p["default"] for name, p in pm.inspect_notebook(str(notebook)).items()}
+
+
+def _declared(source: Path, work: Path) -> dict[str, object]:
+    """:func:`declared_parameters`, remembered by the notebook's content hash (asking
+    papermill costs more than the rest of a no-change rebuild)."""
+    key = cache.sha256_file(source)
+    memo = work / "declared" / f"{key}.json"
+    if memo.is_file():
+        return json.loads(memo.read_text())
+    declared = declared_parameters(source)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(json.dumps(declared, default=str))
+    return declared
 
 
 def chapter_parameters(
@@ -260,7 +271,7 @@ def build_book(
         source = work / "sources" / f"{name}.ipynb"
         stage.write_if_changed(source, applicable_notebook(original, tables, n_arms))
         downloads = work / "downloads" / name
-        params = chapter_parameters(name, declared_parameters(source), config, root, data_override, downloads, overrides.get(name, {}))
+        params = chapter_parameters(name, _declared(source, work), config, root, data_override, downloads, overrides.get(name, {}))
         key = cache.chapter_key(source, params, data_hashes, helpers_hash, versions)
         record = work / "cache" / f"{name}.json"
         executed = work / "executed" / f"{name}.ipynb"
@@ -288,6 +299,9 @@ def build_book(
     if to_run:
         n = min(workers or os.cpu_count() or 1, len(to_run))
         progress(f"starting {n} kernel(s) for {len(to_run)} chapter(s)")
+        from helpers.build.execute import ChapterPool, WarmKernel
+        from helpers.data import VALIDATED_CACHE_ENV
+
         pool = ChapterPool(n, kernel_factory=partial(WarmKernel, env={VALIDATED_CACHE_ENV: str(validated)}))
     try:
         if need_validation:
@@ -300,6 +314,7 @@ def build_book(
             pool.close()
         raise
     if pool:
+        _preload_renderer()
         results = _execute(pool, to_run, root, work, progress)
         report.executed = [p.name for p in to_run]
         failed = [r for r in results if not r.ok]
@@ -310,6 +325,8 @@ def build_book(
     import pandas as pd
 
     queries = pd.read_csv(queries_csv) if queries_csv.is_file() and queries_csv.stat().st_size > 1 else pd.DataFrame()
+    from helpers.build.manifest import collect_results
+
     results = collect_results([p.executed for p in plans])
     report.results = results
     stamp = _stage(staging, root, config, plans, results, queries, data_hashes, files, versions)
@@ -372,11 +389,13 @@ def _validate(config: CohortConfig, validated: Path, progress: Progress):
     return queries
 
 
-def _execute(pool: ChapterPool, to_run: list[ChapterPlan], root: Path, work: Path, progress: Progress) -> list[RunResult]:
+def _execute(pool, to_run: list[ChapterPlan], root: Path, work: Path, progress: Progress) -> list:
     total = len(to_run)
     done = {"n": 0}
 
-    def on_event(kind: str, run: ChapterRun, result: RunResult | None) -> None:
+    from helpers.build.execute import ChapterRun
+
+    def on_event(kind: str, run, result) -> None:
         if kind == "start":
             progress(f"chapter {run.name}: started")
         else:
@@ -422,7 +441,7 @@ def _hide_injected_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _failure_message(failed: list[RunResult], root: Path, out_dir: Path) -> str:
+def _failure_message(failed: list, root: Path, out_dir: Path) -> str:
     lines = [f"{len(failed)} chapter(s) failed; the site at {_rel(out_dir, root)} was left as it was."]
     for r in failed:
         where = f"cell {r.cell + 1}" if r.cell is not None else "before any cell ran"
@@ -430,6 +449,17 @@ def _failure_message(failed: list[RunResult], root: Path, out_dir: Path) -> str:
         lines.append(f"  - chapter {r.name}, {where}{src}: {r.error}")
         lines.append(f"    executed notebook kept at {_rel(r.output, root)}")
     return "\n".join(lines)
+
+
+def cited_names(markdown: str) -> set[str]:
+    """Glue names a page cites from other documents (``{glue:text}`doc::name:fmt```).
+
+    Examples
+    --------
+    >>> sorted(cited_names("{glue:text}`chapters/sri.ipynb::primary_rate:.1%` and {glue:text}`a.ipynb::n:d`"))
+    ['n', 'primary_rate']
+    """
+    return set(re.findall(r"::([^`:]+)(?::[^`]*)?`", markdown))
 
 
 def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterPlan], results: dict,
@@ -445,15 +475,18 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
 
     put("_config.yml", yaml.safe_dump(stage.book_config(base_cfg, config), sort_keys=False, allow_unicode=True))
     put("_toc.yml", yaml.safe_dump(stage.book_toc(base_toc, config.chapters, appendix), sort_keys=False))
-    chapters_changed = False
     for p in plans:
-        chapters_changed |= put(f"chapters/{p.name}.ipynb", p.executed.read_bytes())
+        put(f"chapters/{p.name}.ipynb", p.executed.read_bytes())
         for csv in sorted(p.downloads.glob("*")) if p.downloads.is_dir() else []:
             put(f"_extra/downloads/{p.name}/{csv.name}", csv.read_bytes())
     landing = config.landing or root / "intro.md"
     put("intro.md", landing.read_bytes())
-    if chapters_changed:
-        # The landing page cites chapters' glued values; make Sphinx read it again.
+    previous = staging / "_extra" / "results.json"
+    before = json.loads(previous.read_text()) if previous.is_file() else {}
+    cited = cited_names(landing.read_text(encoding="utf-8"))
+    if any(before.get(name, object()) != results.get(name) for name in cited):
+        # The landing page pastes values glued in the chapters, which Sphinx does not
+        # track as dependencies: make it read the page again when one of them changed.
         os.utime(staging / "intro.md")
     for name in stage.BOOK_SOURCES:
         src = root / name
@@ -463,6 +496,8 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
                     put(f"{name}/{f.relative_to(src)}", f.read_bytes())
         elif src.is_file():
             put(name, src.read_bytes())
+    from helpers.build.manifest import results_json
+
     put("_extra/results.json", results_json(results))
     sizes = {}
     names = {}
@@ -483,20 +518,50 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
 
 
 def _render(staging: Path, progress: Progress, force: bool = False) -> Path:
+    """Render the staged book with Jupyter Book's Sphinx build, in this process.
+
+    In process rather than through the ``jupyter-book`` command: the Sphinx stack is
+    imported while the chapters execute (see :func:`_preload_renderer`), so a rebuild of
+    one chapter does not pay for a second interpreter and its imports. Warnings are
+    errors, as with ``jupyter-book build -W``; Sphinx's output is kept and shown only
+    when the render fails.
+    """
+    import contextlib
+    import io
+
+    from jupyter_book.sphinx import build_sphinx
+
     progress("rendering the site with Jupyter Book")
-    exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(staging), "--builder", "html", "--warningiserror", "--keep-going"]
-    if force:
-        cmd.append("--all")
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in (proc.stdout + proc.stderr).splitlines()]
+    staging = staging.resolve()
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        try:
+            result = build_sphinx(
+                staging, staging / "_build" / "html", noconfig=True, path_config=str(staging / "_config.yml"),
+                confoverrides={"external_toc_path": str(staging / "_toc.yml"), "latex_individualpages": False},
+                builder="html", warningiserror=True, keep_going=True, freshenv=force,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported with Sphinx's output below
+            result = exc
+    if result != 0:
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in log.getvalue().splitlines()]
         problems = [x for x in lines if "WARNING" in x or "ERROR" in x or "Exception" in x]
-        tail = "\n".join(problems[:40] or lines[-40:])
-        raise BuildError(f"Jupyter Book failed to render the site (exit {proc.returncode}); the published site was left as it was.\n{tail}")
+        detail = "\n".join(problems[:40] or lines[-40:])
+        if isinstance(result, Exception):
+            detail += f"\n{type(result).__name__}: {result}"
+        raise BuildError(f"Jupyter Book failed to render the site; the published site was left as it was.\n{detail}")
     progress(f"rendered in {time.perf_counter() - t0:.1f} s")
     return staging / "_build" / "html"
+
+
+def _preload_renderer() -> threading.Thread:
+    """Import Jupyter Book and Sphinx in the background (while chapters execute)."""
+    import importlib
+
+    thread = threading.Thread(target=importlib.import_module, args=("jupyter_book.sphinx",), daemon=True)
+    thread.start()
+    return thread
 
 
 def _publish(html: Path, out_dir: Path, stamp: str) -> None:

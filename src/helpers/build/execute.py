@@ -21,11 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Modules imported once per kernel, before any chapter runs.
+#: Modules imported once per kernel, before any chapter runs: what every chapter needs.
+#: Modules only some chapters use (pingouin, statsmodels' formulas) are imported by the
+#: first chapter that needs them, so a rebuild of one chapter pays only for its own.
 WARM_IMPORTS: tuple[str, ...] = (
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "scipy.stats",
-    "statsmodels.api", "statsmodels.formula.api", "pingouin", "pandera.pandas",
-    "great_tables", "myst_nb", "IPython.display", "helpers.chapter",
+    "statsmodels.stats.proportion", "great_tables", "myst_nb", "IPython.display", "helpers.chapter",
+    "helpers.tables", "helpers.figures", "helpers.stats",
 )
 
 _PREPARE = """\
