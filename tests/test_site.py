@@ -129,6 +129,7 @@ class Visit:
     axe_requests: list[str] = field(default_factory=list)
     overflow: dict = field(default_factory=dict)
     screenshots: dict[str, Path] = field(default_factory=dict)
+    muted: bool = False  # stop recording (events still arriving while the page closes)
 
 
 @dataclass
@@ -149,10 +150,11 @@ def is_local(url: str, origin: str) -> bool:
     return url.startswith(origin) or url.startswith(INLINE_SCHEMES)
 
 
-def open_page(browser, url: str, origin: str, viewport: dict, phone: bool = False):
+def open_page(browser, url: str, origin: str, viewport: dict, phone: bool = False, idle: bool = True):
     """Open ``url`` in a fresh context, recording every request, failure and console
-    error; a request that would leave the machine is aborted. Returns (context, page,
-    visit); the caller closes the context."""
+    error; a request that would leave the machine is aborted. Waits for the network to
+    settle unless ``idle`` is false. Returns (context, page, visit); the caller closes
+    the context."""
     context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone,
                                   has_touch=phone, service_workers="block")
     visit = Visit(page=url.removeprefix(origin))
@@ -166,14 +168,19 @@ def open_page(browser, url: str, origin: str, viewport: dict, phone: bool = Fals
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("request", lambda r: visit.requests.append(r.url))
-    page.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})"))
-    page.on("response", lambda r: visit.failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
-    page.on("console", lambda m: visit.console_errors.append(f"{m.text} [{m.location.get('url', '')}]")
+    def note(where: list, what: str) -> None:
+        if not visit.muted:
+            where.append(what)
+
+    page.on("request", lambda r: note(visit.requests, r.url))
+    page.on("requestfailed", lambda r: note(visit.failed, f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: note(visit.failed, f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+    page.on("console", lambda m: note(visit.console_errors, f"{m.text} [{m.location.get('url', '')}]")
             if m.type == "error" else None)
-    page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
+    page.on("pageerror", lambda e: note(visit.console_errors, f"uncaught: {e}"))
     page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
+    if idle:
+        page.wait_for_load_state("networkidle")
     return context, page, visit
 
 
@@ -256,13 +263,15 @@ def visit_page(browser, origin: str, page_rel: str, shots: Path) -> Visit:
         # resolving @import against the page rather than the sheet, hence a 404 or two).
         marks = {k: len(getattr(visit, k)) for k in ("requests", "left_machine", "failed", "console_errors")}
         visit.axe_violations = Axe().run(page).response["violations"]
+        visit.muted = True  # (Playwright delivers events only inside its own calls)
         visit.axe_requests = visit.requests[marks["requests"]:] + visit.left_machine[marks["left_machine"]:]
         for k, n in marks.items():
             del getattr(visit, k)[n:]
     finally:
         context.close()
 
-    context, page, phone = open_page(browser, origin + page_rel, origin, PHONE, phone=True)
+    # (the desktop visit waited for the network to settle; this one needs the layout only)
+    context, page, phone = open_page(browser, origin + page_rel, origin, PHONE, phone=True, idle=False)
     try:
         visit.overflow = page.evaluate(OVERFLOW_JS)
         visit.screenshots["phone"] = shots / f"{stem}-phone.png"

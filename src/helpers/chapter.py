@@ -258,6 +258,7 @@ class Chapter:
             table.display, connected=False, table_id=f"dt-{table.name}", caption=f"{label}. {table.title}",
             pageLength=page_length, showIndex=False, classes="display compact", allow_html=False,
             maxBytes=0,  # every row: search and sort only see what the page holds
+            text_in_header_can_be_selected=False,  # a click on a column's name sorts it
         )
         notes = "".join(f"<p class=\"table-note\">{html.escape(n)}</p>" for n in table.notes)
         download = (
