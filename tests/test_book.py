@@ -105,3 +105,20 @@ def test_pilot_export_builds_the_generic_chapters(pilot_site: Path):
     assert (r["teae_subjects@Placebo"], r["teae_subjects@Xanomeline Low Dose"], r["teae_subjects@Xanomeline High Dose"]) == (65, 77, 76)
     assert not (pilot_site / "chapters" / "sri.html").exists()
     assert "Simulated data" not in (pilot_site / "intro.html").read_text(encoding="utf-8")
+
+
+def _stream_outputs(site_work: Path) -> list[str]:
+    import nbformat
+
+    found = []
+    for path in sorted((site_work / "executed").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" or out.get("output_type") == "error":
+                    found.append(f"{path.name}: {(out.get('text') or out.get('evalue') or '')[:200]}")
+    return found
+
+
+def test_no_warnings_in_output_cells(default_site: Path, followup_site: Path):
+    for cohort in ("nct02084238", "nct02465580"):
+        assert not _stream_outputs(ROOT / "_build" / ".work" / cohort), cohort

@@ -59,7 +59,7 @@ def test_read_cohort_config_adam_cohort_without_visits():
     assert cfg.arms == ("Placebo", "Xanomeline Low Dose", "Xanomeline High Dose")
     assert cfg.chapters == ("cohort", "safety")
     # data_dir is relative to the cohort folder
-    assert cfg.data_dir == Path("/work/shared/external/cdiscpilot01").resolve()
+    assert cfg.data_dir == (ROOT.parent / "shared" / "external" / "cdiscpilot01").resolve()
     assert cfg.parameters["cohort"]["extra_baseline"][0] == ["MMSETOT", "MMSE total score", "continuous"]
 
 

@@ -21,7 +21,7 @@ from helpers.data import Cohort, load_cohort
 from helpers.errors import DataContractError, IdentifierError, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
-PILOT = Path("/work/shared/external/cdiscpilot01")
+PILOT = Path(__file__).resolve().parents[2] / "shared" / "external" / "cdiscpilot01"  # beside the repository, never committed
 needs_pilot = pytest.mark.skipif(not (PILOT / "adsl.xpt").is_file(), reason="CDISC pilot XPT files not available")
 
 

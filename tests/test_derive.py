@@ -1,5 +1,5 @@
 """Tests for helpers.derive, written from the published definitions in
-/work/shared/reference/definitions.md (SLEDAI-2K: Gladman 2002; BILAG-2004; SRI: Furie
+../shared/reference/definitions.md (SLEDAI-2K: Gladman 2002; BILAG-2004; SRI: Furie
 2009; CTCAE v5.0). Expected values are worked out by hand and written out."""
 
 from __future__ import annotations

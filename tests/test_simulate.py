@@ -2,7 +2,7 @@
 is deterministic, scales and validates, and its calibration helpers do what they say.
 
 Expected numbers are written out literally: the published ones come from
-/work/shared/reference/published-results.md (abstract AB0525; Nat Med 2016 Suppl. Table
+../shared/reference/published-results.md (abstract AB0525; Nat Med 2016 Suppl. Table
 S1; He J et al., Ann Rheum Dis 2020), the others are what the committed data hold.
 """
 

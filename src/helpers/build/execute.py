@@ -251,16 +251,3 @@ class ChapterPool:
             self._todo.put(None)
         for t in self._threads:
             t.join()
-
-
-def run_chapters(
-    runs: Sequence[ChapterRun],
-    workers: int = 2,
-    on_event: Callable[[str, ChapterRun, RunResult | None], None] | None = None,
-    kernel_factory: Callable[[], WarmKernel] = WarmKernel,
-) -> list[RunResult]:
-    """Execute chapters on ``min(workers, len(runs))`` warm kernels (see :class:`ChapterPool`)."""
-    if not runs:
-        return []
-    pool = ChapterPool(min(workers, len(runs)), kernel_factory)
-    return pool.run(runs, on_event)

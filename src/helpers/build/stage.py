@@ -8,7 +8,6 @@ time stamp and is not read again.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -107,15 +106,3 @@ def book_toc(base: Mapping, chapters: Iterable[str], appendix: Iterable[str]) ->
         if not any(e.get("file") == page for e in last["chapters"]):
             last["chapters"].append({"file": page})
     return toc
-
-
-def stage_file(src: Path, staging: Path, rel: str) -> bool:
-    dst = staging / rel
-    if src.is_dir():
-        return copy_if_changed(src, dst)
-    return write_if_changed(dst, src.read_bytes())
-
-
-def clear_folder(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)
