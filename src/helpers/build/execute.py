@@ -38,7 +38,6 @@ _mpl.rcdefaults()
 _data._MEMO.clear()  # each chapter holds only the tables it reads
 _gc.collect()
 _os.chdir({cwd!r})
-get_ipython().execution_count = 1
 del _gc, _os, _mpl, _plt, _data
 """
 
@@ -107,7 +106,9 @@ class WarmKernel:
 
         self.kernel_name = kernel_name
         self.km = KernelManager(kernel_name=kernel_name)
-        self.km.start_kernel(env={**os.environ, **(env or {})})
+        # No history database: chapters never read it, and a kernel that runs several
+        # notebooks would otherwise log clashes of its session lines into their outputs.
+        self.km.start_kernel(env={**os.environ, **(env or {})}, extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=startup_timeout)
