@@ -25,13 +25,14 @@ from _common import WORK, build_cmd, fresh, median, run_measured
 
 def prepare_jupyter_book_copy(staging: Path, work: Path, dest: Path) -> Path:
     """A copy of a staged book whose chapters are parameterized but not executed."""
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     fresh(dest)
     shutil.copytree(staging, dest, ignore=shutil.ignore_patterns("_build"))
     for nb_path in sorted((dest / "chapters").glob("*.ipynb")):
         record = yaml.safe_load((work / "cache" / f"{nb_path.stem}.json").read_text())
-        source = nbformat.read(work / "sources" / nb_path.name, as_version=4)
+        source = load_notebook_node(str(work / "sources" / nb_path.name))
         nb = parameterize_notebook(source, record["parameters"])
         nbformat.write(nb, nb_path)
     cfg_path = dest / "_config.yml"

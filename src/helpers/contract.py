@@ -13,8 +13,10 @@ Two levels:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from helpers import definitions as d
+from helpers.errors import Problem
 
 FLAG_VALUES: tuple[str, ...] = ("Y", "N", "")
 
@@ -270,3 +272,27 @@ IDENTIFIER_FRAGMENTS: tuple[str, ...] = (
 #: Columns that end in NAME but name things, not people (e.g. CDISC's ``CQ01NAM`` is
 #: short already; these are full names seen in real exports).
 IDENTIFIER_ALLOWED: tuple[str, ...] = ("STUDYNAME", "SITENAME", "PARAMNAME", "ARMNAME")
+
+
+def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
+    """Map each contract table to its file in ``folder`` (``<table>.csv`` or ``.xpt``).
+
+    File names match case-insensitively (SAS exports are often upper case). A table
+    present both as CSV and XPT is a problem: which one is meant is not ours to guess.
+    """
+    found: dict[str, list[Path]] = {}
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return {}, [Problem(str(folder), "", (), "data folder not found")]
+    for entry in sorted(folder.iterdir()):
+        stem, ext = entry.stem.lower(), entry.suffix.lower()
+        if ext in (".csv", ".xpt") and stem in TABLES:
+            found.setdefault(stem, []).append(entry)
+    files = {}
+    for table, paths in found.items():
+        if len(paths) > 1:
+            names = " and ".join(p.name for p in paths)
+            problems.append(Problem(names, "", (), f"table {table} is given twice; keep one file"))
+        else:
+            files[table] = paths[0]
+    return files, problems

@@ -20,6 +20,7 @@ import pandas as pd
 from helpers import contract as ct
 from helpers import definitions as d
 from helpers.config import CohortConfig, read_cohort_config
+from helpers.contract import find_table_files  # noqa: F401  (part of this module's API)
 from helpers.errors import DataContractError, IdentifierError, Problem
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -89,30 +90,6 @@ class Cohort:
 
 # ---------------------------------------------------------------------------------------
 # finding and reading files
-
-
-def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
-    """Map each contract table to its file in ``folder`` (``<table>.csv`` or ``.xpt``).
-
-    File names match case-insensitively (SAS exports are often upper case). A table
-    present both as CSV and XPT is a problem: which one is meant is not ours to guess.
-    """
-    found: dict[str, list[Path]] = {}
-    problems: list[Problem] = []
-    if not folder.is_dir():
-        return {}, [Problem(str(folder), "", (), "data folder not found")]
-    for entry in sorted(folder.iterdir()):
-        stem, ext = entry.stem.lower(), entry.suffix.lower()
-        if ext in (".csv", ".xpt") and stem in ct.TABLES:
-            found.setdefault(stem, []).append(entry)
-    files = {}
-    for table, paths in found.items():
-        if len(paths) > 1:
-            names = " and ".join(p.name for p in paths)
-            problems.append(Problem(names, "", (), f"table {table} is given twice; keep one file"))
-        else:
-            files[table] = paths[0]
-    return files, problems
 
 
 def _numeric_columns(table: ct.Table) -> list[str]:

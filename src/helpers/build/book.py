@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -97,27 +96,28 @@ def applicable_notebook(source: Path, tables: set[str], n_arms: int) -> bytes:
     ``needs-several-arms`` and ``needs-one-arm`` keep a cell only for cohorts with
     several arms or with one. This lets one chapter serve a lupus cohort and a generic
     ADaM export, or a single-arm and a randomized trial, with no prose that cites a value
-    the cohort cannot have.
+    the cohort cannot have. (The notebook is handled as the JSON it is: this runs on
+    every build, including those with nothing to do.)
     """
-    import nbformat
+    nb = json.loads(source.read_text(encoding="utf-8"))
 
-    nb = nbformat.read(source, as_version=4)
-    keep = []
-    for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        needs = [t[len("needs-"):] for t in tags if t.startswith("needs-")]
-        ok = True
-        for need in needs:
+    def applies(cell: dict) -> bool:
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if not tag.startswith("needs-"):
+                continue
+            need = tag[len("needs-"):]
             if need == "several-arms":
-                ok &= n_arms > 1
+                ok = n_arms > 1
             elif need == "one-arm":
-                ok &= n_arms == 1
+                ok = n_arms == 1
             else:
-                ok &= need in tables
-        if ok:
-            keep.append(cell)
-    nb.cells = keep
-    return nbformat.writes(nb).encode("utf-8")
+                ok = need in tables
+            if not ok:
+                return False
+        return True
+
+    nb["cells"] = [c for c in nb["cells"] if applies(c)]
+    return (json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
 def declared_parameters(notebook: Path) -> dict[str, object]:
@@ -186,7 +186,7 @@ class Progress:
 
 
 def _data_files(config: CohortConfig) -> list[Path]:
-    from helpers.data import find_table_files
+    from helpers.contract import find_table_files
 
     files, _ = find_table_files(config.data_dir)
     return [config.config_path, *sorted(files.values())]
@@ -313,18 +313,25 @@ def build_book(
         if pool:
             pool.close()
         raise
+    import pandas as pd
+
+    queries = pd.read_csv(queries_csv) if queries_csv.is_file() and queries_csv.stat().st_size > 1 else pd.DataFrame()
+    renderer = None
     if pool:
-        _preload_renderer()
+        # The Sphinx application starts while the chapters run (configuration and table
+        # of contents are final already); it builds once the executed notebooks are staged.
+        from helpers.build.render import Renderer
+
+        _stage_config(staging, root, config, queries)
+        renderer = Renderer(staging, fresh=force)
         results = _execute(pool, to_run, root, work, progress)
         report.executed = [p.name for p in to_run]
         failed = [r for r in results if not r.ok]
         if failed:
+            renderer.cancel()
             raise BuildError(_failure_message(failed, root, out_dir))
 
     # 3. stage ----------------------------------------------------------------------
-    import pandas as pd
-
-    queries = pd.read_csv(queries_csv) if queries_csv.is_file() and queries_csv.stat().st_size > 1 else pd.DataFrame()
     from helpers.build.manifest import collect_results
 
     results = collect_results([p.executed for p in plans])
@@ -340,7 +347,7 @@ def build_book(
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     prov = staging / "appendix" / "provenance.md"
     prov.write_text(prov.read_text(encoding="utf-8").replace(provenance.DATE_PLACEHOLDER, date), encoding="utf-8")
-    html = _render(staging, progress, force=force)
+    html = _render(renderer or _new_renderer(staging, force), progress)
     report.rendered = True
 
     # 5. publish --------------------------------------------------------------------
@@ -364,7 +371,8 @@ def _count_arms(config: CohortConfig, files: list[Path]) -> int:
 
 
 def _cache_matches(config: CohortConfig, validated: Path) -> bool:
-    from helpers.data import find_table_files, read_validated_cache
+    from helpers.contract import find_table_files
+    from helpers.data import read_validated_cache
 
     files, _ = find_table_files(config.data_dir)
     return read_validated_cache(config, files, validated) is not None
@@ -462,19 +470,38 @@ def cited_names(markdown: str) -> set[str]:
     return set(re.findall(r"::([^`:]+)(?::[^`]*)?`", markdown))
 
 
-def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterPlan], results: dict,
-           queries, data_hashes: dict, files: list[Path], versions: dict) -> str:
+def _appendix(queries) -> list[str]:
+    return ["appendix/provenance"] + (["appendix/data-queries"] if len(queries) else [])
+
+
+def _stage_config(staging: Path, root: Path, config: CohortConfig, queries) -> list[Path]:
+    """Stage what Sphinx reads when it starts: ``_config.yml``, ``_toc.yml``, the
+    bibliography, the static files and the (possibly still empty) ``_extra`` folder.
+    Returns the files written."""
     base_cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     base_toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    appendix = ["appendix/provenance"] + (["appendix/data-queries"] if len(queries) else [])
-    staged: list[Path] = []
+    staged = [staging / "_config.yml", staging / "_toc.yml"]
+    stage.write_if_changed(staged[0], yaml.safe_dump(stage.book_config(base_cfg, config), sort_keys=False, allow_unicode=True))
+    stage.write_if_changed(staged[1], yaml.safe_dump(stage.book_toc(base_toc, config.chapters, _appendix(queries)), sort_keys=False))
+    for name in stage.BOOK_SOURCES:
+        src = root / name
+        sources = [f for f in sorted(src.rglob("*")) if f.is_file()] if src.is_dir() else [src] if src.is_file() else []
+        for f in sources:
+            dst = staging / f.relative_to(root)
+            stage.write_if_changed(dst, f.read_bytes())
+            staged.append(dst)
+    (staging / "_extra").mkdir(parents=True, exist_ok=True)
+    return staged
+
+
+def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterPlan], results: dict,
+           queries, data_hashes: dict, files: list[Path], versions: dict) -> str:
+    staged: list[Path] = _stage_config(staging, root, config, queries)
 
     def put(rel: str, content: bytes | str) -> bool:
         staged.append(staging / rel)
         return stage.write_if_changed(staging / rel, content)
 
-    put("_config.yml", yaml.safe_dump(stage.book_config(base_cfg, config), sort_keys=False, allow_unicode=True))
-    put("_toc.yml", yaml.safe_dump(stage.book_toc(base_toc, config.chapters, appendix), sort_keys=False))
     for p in plans:
         put(f"chapters/{p.name}.ipynb", p.executed.read_bytes())
         for csv in sorted(p.downloads.glob("*")) if p.downloads.is_dir() else []:
@@ -488,14 +515,6 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
         # The landing page pastes values glued in the chapters, which Sphinx does not
         # track as dependencies: make it read the page again when one of them changed.
         os.utime(staging / "intro.md")
-    for name in stage.BOOK_SOURCES:
-        src = root / name
-        if src.is_dir():
-            for f in sorted(src.rglob("*")):
-                if f.is_file():
-                    put(f"{name}/{f.relative_to(src)}", f.read_bytes())
-        elif src.is_file():
-            put(name, src.read_bytes())
     from helpers.build.manifest import results_json
 
     put("_extra/results.json", results_json(results))
@@ -517,51 +536,23 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
     return cache.digest({str(p.relative_to(staging)): cache.sha256_file(p) for p in staged})
 
 
-def _render(staging: Path, progress: Progress, force: bool = False) -> Path:
-    """Render the staged book with Jupyter Book's Sphinx build, in this process.
+def _new_renderer(staging: Path, force: bool):
+    from helpers.build.render import Renderer
 
-    In process rather than through the ``jupyter-book`` command: the Sphinx stack is
-    imported while the chapters execute (see :func:`_preload_renderer`), so a rebuild of
-    one chapter does not pay for a second interpreter and its imports. Warnings are
-    errors, as with ``jupyter-book build -W``; Sphinx's output is kept and shown only
-    when the render fails.
-    """
-    import contextlib
-    import io
+    return Renderer(staging, fresh=force)
 
-    from jupyter_book.sphinx import build_sphinx
 
+def _render(renderer, progress: Progress) -> Path:
+    """Render the staged book (see :mod:`helpers.build.render`); a failure leaves the
+    published site as it was."""
     progress("rendering the site with Jupyter Book")
     t0 = time.perf_counter()
-    staging = staging.resolve()
-    log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        try:
-            result = build_sphinx(
-                staging, staging / "_build" / "html", noconfig=True, path_config=str(staging / "_config.yml"),
-                confoverrides={"external_toc_path": str(staging / "_toc.yml"), "latex_individualpages": False},
-                builder="html", warningiserror=True, keep_going=True, freshenv=force,
-            )
-        except Exception as exc:  # noqa: BLE001 - reported with Sphinx's output below
-            result = exc
-    if result != 0:
-        lines = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in log.getvalue().splitlines()]
-        problems = [x for x in lines if "WARNING" in x or "ERROR" in x or "Exception" in x]
-        detail = "\n".join(problems[:40] or lines[-40:])
-        if isinstance(result, Exception):
-            detail += f"\n{type(result).__name__}: {result}"
-        raise BuildError(f"Jupyter Book failed to render the site; the published site was left as it was.\n{detail}")
+    try:
+        html = renderer.build()
+    except RuntimeError as exc:
+        raise BuildError(f"Jupyter Book failed to render the site; the published site was left as it was.\n{exc}") from exc
     progress(f"rendered in {time.perf_counter() - t0:.1f} s")
-    return staging / "_build" / "html"
-
-
-def _preload_renderer() -> threading.Thread:
-    """Import Jupyter Book and Sphinx in the background (while chapters execute)."""
-    import importlib
-
-    thread = threading.Thread(target=importlib.import_module, args=("jupyter_book.sphinx",), daemon=True)
-    thread.start()
-    return thread
+    return html
 
 
 def _publish(html: Path, out_dir: Path, stamp: str) -> None:
