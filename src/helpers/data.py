@@ -140,15 +140,18 @@ def read_table(path: Path, table: ct.Table) -> pd.DataFrame:
         return _as_table_dtypes(df.reset_index(drop=True), table)
     header = pd.read_csv(path, nrows=0).columns.tolist()
     numeric = [c for c in _numeric_columns(table) if c in header]
-    # Text is typed explicitly (a site "701" stays text) and dictionary-encoded as read.
-    text = pa_.dictionary(pa_.int32(), pa_.string())
+    # Text is typed explicitly (a site "701" stays text), then dictionary-encoded column
+    # by column. (Asking the CSV reader for dictionary columns directly is faster, but its
+    # parallel conversion failed now and then under load: "a chunk failed converting".)
+    options = {"strings_can_be_null": False, "null_values": [""]}
     try:
-        types = {c: (pa_.float64() if c in numeric else text) for c in header}
-        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[""]))
+        types = {c: (pa_.float64() if c in numeric else pa_.string()) for c in header}
+        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, **options))
     except pa_.ArrowInvalid:
         # A numeric column holds text somewhere: read everything as text, report later.
-        types = {c: text for c in header}
-        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[""]))
+        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types={c: pa_.string() for c in header}, **options))
+    arrow = pa_.table([c.dictionary_encode() if pa_.types.is_string(c.type) else c for c in arrow.columns],
+                      names=arrow.column_names)
     return _as_table_dtypes(arrow.to_pandas(), table)
 
 
