@@ -313,7 +313,9 @@ def validate_table(
     import pandera.errors
 
     try:
-        schema.validate(typed, lazy=True)
+        # inplace: the schema only checks (it coerces nothing), so the copy pandera would
+        # otherwise make of a multi-million-row table buys nothing.
+        schema.validate(typed, lazy=True, inplace=True)
     except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["index"].notna()] if "index" in fc else fc
@@ -336,17 +338,21 @@ def validate_table(
 
 
 def _check_units(df: pd.DataFrame, table: ct.Table, file: str) -> list[Problem]:
-    expected = df["PARAMCD"].map(table.params)
-    bad = expected.notna() & (df["AVALU"] != expected)
+    # The distinct (code, unit) pairs first; rows are looked up only for a wrong pair.
+    pairs = df[["PARAMCD", "AVALU"]].drop_duplicates()
+    expected = pairs["PARAMCD"].astype("str").map(table.params)
+    wrong = pairs[expected.notna() & (pairs["AVALU"].astype("str") != expected)]
     problems = []
-    for code, grp in df[bad].groupby("PARAMCD", sort=False):
+    for code in pd.unique(wrong["PARAMCD"].astype("str")):
+        units = wrong.loc[wrong["PARAMCD"].astype("str") == code, "AVALU"].astype("str")
+        rows = df.index[(df["PARAMCD"] == code) & df["AVALU"].isin(units.tolist())]
         problems.append(
             Problem(
                 file,
                 "AVALU",
-                _rows(grp.index),
+                _rows(rows),
                 f"{code} must be recorded in {table.params[code]!r}; found "
-                f"{sorted(grp['AVALU'].unique().tolist())} (convert before loading)",
+                f"{sorted(units.unique().tolist())} (convert before loading)",
             )
         )
     return problems
