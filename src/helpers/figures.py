@@ -260,32 +260,46 @@ def heatmap_figure(
 def paired_figure(
     df: pd.DataFrame, panels: Sequence[tuple[str, str, bool]], base: str = "BASE", value: str = "AVAL",
     first_label: str = "Baseline", second_label: str = "Week", individual_max: int = 200, ncols: int = 4,
+    arm: str | None = None, arms: Sequence[str] = (),
 ):
-    """Baseline against a later visit, one line per subject (box plots at scale).
+    """Baseline against a later visit, one line per subject (box plots only at scale).
 
     Parameters
     ----------
     df : DataFrame
-        One row per subject and parameter: ``PARAMCD``, ``base``, ``value``.
+        One row per subject and parameter: ``PARAMCD``, ``base``, ``value`` (and ``arm``).
     panels : sequence of (PARAMCD, label, log)
+    arm, arms : optional
+        With several arms, each arm's pair of boxes stands side by side in every panel,
+        its lines in the arm's colour; with one (or none), rising lines are solid blue and
+        falling ones dashed orange.
     """
     import matplotlib.pyplot as plt
 
+    groups = list(arms) if arm and len(arms) > 1 else [None]
+    styles = arm_styles([g for g in groups if g is not None]) if groups != [None] else {}
     n = len(panels)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
+    width = 2.4 if groups == [None] else 1.6 * len(groups)
     with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.8 * nrows), squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 2.8 * nrows), squeeze=False)
         for ax, (code, label, log) in zip(axes.flat, panels, strict=False):
             d = df[df["PARAMCD"] == code].dropna(subset=[base, value])
-            pts = d[[base, value]].to_numpy(float)
-            if len(d) <= individual_max:
-                up = pts[:, 1] > pts[:, 0]
-                for row, rising in zip(pts, up, strict=True):
-                    ax.plot([0, 1], row, color="#0173b2" if rising else "#de8f05", alpha=0.5, linewidth=0.8,
-                            linestyle="-" if rising else "--")
-            ax.boxplot([pts[:, 0], pts[:, 1]], positions=[0, 1], widths=0.25, showfliers=False)
-            ax.set_xticks([0, 1], [first_label, second_label], fontsize=8)
+            ticks, names = [], []
+            for i, g in enumerate(groups):
+                pts = (d if g is None else d[d[arm] == g])[[base, value]].to_numpy(float)
+                x0, x1 = 2.6 * i, 2.6 * i + 1
+                if 0 < len(pts) <= individual_max:
+                    for row in pts:
+                        rising = row[1] > row[0]
+                        color = styles[g]["color"] if g is not None else ("#0173b2" if rising else "#de8f05")
+                        ax.plot([x0, x1], row, color=color, alpha=0.5, linewidth=0.8, linestyle="-" if rising else "--")
+                if len(pts):
+                    ax.boxplot([pts[:, 0], pts[:, 1]], positions=[x0, x1], widths=0.3, showfliers=False)
+                ticks += [x0, x1]
+                names += [first_label, second_label] if g is None else [f"{g}\n{first_label}", f"{g}\n{second_label}"]
+            ax.set_xticks(ticks, names, fontsize=8 if groups == [None] else 7)
             ax.set_title(label, fontsize=9)
             if log:
                 ax.set_yscale("log")

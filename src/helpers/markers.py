@@ -1274,7 +1274,7 @@ def paired_arms_figure(
     """Baseline against a later visit, one line per subject, per marker; with several
     arms, each arm's pair of boxes side by side in every panel.
 
-    With one arm this is :func:`helpers.figures.paired_figure`.
+    :func:`helpers.figures.paired_figure` with the arms.
 
     Parameters
     ----------
@@ -1283,41 +1283,10 @@ def paired_arms_figure(
         ``value``, ``arm``.
     panels : sequence of (PARAMCD, label, log)
     """
-    import matplotlib.pyplot as plt
-
     from helpers import figures
 
-    if len(arms) <= 1:
-        return figures.paired_figure(df, panels, base, value, first_label, second_label, individual_max, ncols)
-    n = len(panels)
-    ncols = min(ncols, n)
-    nrows = int(np.ceil(n / ncols))
-    styles = figures.arm_styles(arms)
-    with figures.style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * len(arms) * ncols, 2.9 * nrows), squeeze=False)
-        for ax, (code, label, log) in zip(axes.flat, panels, strict=False):
-            d_ = df[df["PARAMCD"] == code].dropna(subset=[base, value])
-            ticks, names = [], []
-            for i, a in enumerate(arms):
-                pts = d_.loc[d_[arm] == a, [base, value]].to_numpy(float)
-                x0, x1 = 2.6 * i, 2.6 * i + 1
-                if 0 < len(pts) <= individual_max:
-                    for row in pts:
-                        rising = row[1] > row[0]
-                        ax.plot([x0, x1], row, color=styles[a]["color"], alpha=0.45, linewidth=0.7,
-                                linestyle="-" if rising else "--")
-                if len(pts):
-                    ax.boxplot([pts[:, 0], pts[:, 1]], positions=[x0, x1], widths=0.35, showfliers=False)
-                ticks += [x0, x1]
-                names += [f"{a}\n{first_label}", f"{a}\n{second_label}"]
-            ax.set_xticks(ticks, names, fontsize=7)
-            ax.set_title(label, fontsize=9)
-            if log:
-                ax.set_yscale("log")
-        for ax in list(axes.flat)[n:]:
-            ax.set_visible(False)
-        fig.tight_layout()
-    return fig
+    return figures.paired_figure(df, panels, base, value, first_label, second_label, individual_max, ncols,
+                                 arm=arm, arms=arms)
 
 
 def scatter_figure(df: pd.DataFrame, x: str, y: str, arm: str, arms: Sequence[str], xlabel: str, ylabel: str):
