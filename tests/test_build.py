@@ -255,3 +255,14 @@ def test_cli_unknown_cohort_is_a_clear_error():
     proc = subprocess.run([sys.executable, "-m", "helpers", "build", "no-such-cohort"], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "no cohort 'no-such-cohort'" in proc.stderr
+
+
+def test_remove_stale_keeps_whole_kept_folders(tmp_path: Path):
+    from helpers.build.stage import remove_stale
+
+    for rel in ("chapters/old.ipynb", "chapters/new.ipynb", "_build/.doctrees/environment.pickle", "_build/html/x.html"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    removed = remove_stale(tmp_path, [tmp_path / "chapters" / "new.ipynb", tmp_path / "_build"])
+    assert removed == [tmp_path / "chapters" / "old.ipynb"]
+    assert (tmp_path / "_build" / ".doctrees" / "environment.pickle").is_file()

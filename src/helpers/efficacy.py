@@ -163,15 +163,9 @@ def response_comparisons(at: pd.DataFrame, arm: str, arms, reference: str, confi
     from helpers import stats
 
     rows = []
-    ref = at[at[arm] == reference]
-    for a in arms:
-        if a == reference:
-            continue
-        g = at[at[arm] == a]
-        diff = stats.compare_rates(int(g["AVAL"].sum()), len(g), int(ref["AVAL"].sum()), len(ref), confidence).iloc[0]
-        rows.append({"analysis": f"{label} rate difference", "comparison": f"{a} - {reference}", "estimate": diff["estimate"],
-                     "ci_low": diff["ci_low"], "ci_high": diff["ci_high"], "p_val": diff["p_val"], "p_fisher": diff["p_fisher"],
-                     "method": diff["method"] + f"; Fisher exact p = {diff['p_fisher']:.3f}", "scale": "percent", "arm": a})
+    for r in _rate_differences(at, arm, arms, reference, confidence):
+        rows.append({**r, "analysis": f"{label} rate difference",
+                     "method": r["method"] + f"; Fisher exact p = {r['p_fisher']:.3f}"})
     logit = stats.logistic_regression(at, "AVAL", arm, reference, [covariate], confidence)
     for r in logit.itertuples(index=False):
         rows.append({"analysis": f"{label} odds ratio, adjusted for baseline SLEDAI-2K", "comparison": f"{r.term} vs {reference}",
@@ -252,18 +246,25 @@ def rate_differences_by_week(sri: pd.DataFrame, arm: str, arms, reference: str, 
         Rows for :func:`helpers.tables.comparison_table` (``analysis`` is the visit
         label), plus ``AVISITN``, ``arm`` and ``p_fisher``.
     """
-    from helpers import stats
-
     rows = []
     for week in sorted(sri["AVISITN"].unique()):
-        at = sri[sri["AVISITN"] == week]
-        ref = at[at[arm] == reference]
-        for a in arms:
-            if a == reference:
-                continue
-            g = at[at[arm] == a]
-            r = stats.compare_rates(int(g["AVAL"].sum()), len(g), int(ref["AVAL"].sum()), len(ref), confidence).iloc[0]
-            rows.append({"AVISITN": int(week), "analysis": visit_labels.get(int(week), str(week)), "comparison": f"{a} - {reference}",
-                         "arm": a, "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p_val": r["p_val"],
-                         "p_fisher": r["p_fisher"], "method": "Newcombe interval; Pearson chi-square test", "scale": "percent"})
+        for r in _rate_differences(sri[sri["AVISITN"] == week], arm, arms, reference, confidence):
+            rows.append({"AVISITN": int(week), **r, "analysis": visit_labels.get(int(week), str(week))})
     return pd.DataFrame(rows)
+
+
+def _rate_differences(at: pd.DataFrame, arm: str, arms, reference: str, confidence: float) -> list[dict]:
+    """Each arm against the reference: difference in response rate (``AVAL`` 1/0)."""
+    from helpers import stats
+
+    ref = at[at[arm] == reference]
+    rows = []
+    for a in arms:
+        if a == reference:
+            continue
+        g = at[at[arm] == a]
+        r = stats.compare_rates(int(g["AVAL"].sum()), len(g), int(ref["AVAL"].sum()), len(ref), confidence).iloc[0]
+        rows.append({"comparison": f"{a} - {reference}", "arm": a, "estimate": r["estimate"], "ci_low": r["ci_low"],
+                     "ci_high": r["ci_high"], "p_val": r["p_val"], "p_fisher": r["p_fisher"],
+                     "method": "Newcombe interval; Pearson chi-square test", "scale": "percent"})
+    return rows

@@ -31,32 +31,19 @@ def write_if_changed(path: Path, content: bytes | str) -> bool:
     return True
 
 
-def copy_if_changed(src: Path, dst: Path) -> bool:
-    """Copy a file or a folder tree, touching only files whose bytes differ."""
-    if src.is_dir():
-        changed = False
-        seen = set()
-        for f in sorted(src.rglob("*")):
-            if f.is_file():
-                rel = f.relative_to(src)
-                seen.add(rel)
-                changed |= write_if_changed(dst / rel, f.read_bytes())
-        if dst.is_dir():
-            for f in sorted(dst.rglob("*")):
-                if f.is_file() and f.relative_to(dst) not in seen:
-                    f.unlink()
-                    changed = True
-        return changed
-    return write_if_changed(dst, src.read_bytes())
-
-
 def remove_stale(folder: Path, keep: Iterable[Path]) -> list[Path]:
-    """Delete files under ``folder`` that are not in ``keep`` (chapters no longer built)."""
+    """Delete files under ``folder`` that are not in ``keep`` (chapters no longer built).
+
+    A folder in ``keep`` keeps everything under it (Sphinx's output and saved
+    environment, which make the next render incremental).
+    """
     keep = {Path(k).resolve() for k in keep}
+    kept_dirs = [k for k in keep if k.is_dir()]
     removed = []
     if folder.is_dir():
         for f in sorted(folder.rglob("*")):
-            if f.is_file() and f.resolve() not in keep:
+            r = f.resolve()
+            if f.is_file() and r not in keep and not any(r.is_relative_to(d) for d in kept_dirs):
                 f.unlink()
                 removed.append(f)
     return removed
