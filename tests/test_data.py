@@ -416,11 +416,12 @@ def test_load_cohort_refuses_identifiers(cohort_builder):
     cohort_builder.tables["adsl"]["PatName"] = "Jane Doe"
     cohort_builder.tables["adsl"]["BRTHDTC"] = "1980-01-01"
     cohort_builder.tables["adae"]["subject_email"] = "x@example.org"
-    cohort_builder.set("adpga", 1, "AVAL", "text too")  # other problems wait
+    cohort_builder.set("adpga", 1, "AVAL", "text too")  # reported too, after the identifiers
     with pytest.raises(IdentifierError) as info:
         load_cohort(cohort_builder.write())
     assert where(info.value.problems) == {("adsl.csv", "PatName", ()), ("adsl.csv", "BRTHDTC", ()),
-                                          ("adae.csv", "subject_email", ())}
+                                          ("adae.csv", "subject_email", ()), ("adpga.csv", "AVAL", (1,))}
+    assert info.value.problems[-1].column == "AVAL"
     assert "looks like a direct identifier" in str(info.value)
     assert "USUBJID is the only subject key allowed" in str(info.value)
 

@@ -12,6 +12,8 @@ Two levels:
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +65,11 @@ class Table:
     required: tuple[str, ...] = ("sle",)
     #: For BDS tables: PARAMCD -> unit (or "" when unitless); None when not a BDS table.
     params: dict[str, str] | None = None
+    #: Whether a file with a header and no rows is a valid table. Event tables may be
+    #: empty (a trial without adverse events has a header-only ``adae``); the
+    #: subject-level table and the per-visit tables must hold rows, since an empty one
+    #: means a failed export rather than a trial without subjects or visits.
+    may_be_empty: bool = False
 
     def column(self, name: str) -> Col:
         for c in self.columns:
@@ -239,6 +246,7 @@ ADAE = Table(
     "one row per adverse event",
     key=(),
     required=ANY,
+    may_be_empty=True,
     columns=(
         Col("USUBJID", "str", "Unique subject identifier", required=ANY),
         Col("AETERM", "str", "Reported term", required=ANY),
@@ -259,26 +267,171 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (ADSL, ADSLEDAI, ADBILAG, ADPGA, ADLB, ADCYTO, ADMANIF, ADCM, ADEX, ADAE)
 }
 
-#: Column names that identify a person directly. A table holding any of them (any case,
-#: anywhere in the name for the longer ones) is refused.
-IDENTIFIER_NAMES: tuple[str, ...] = (
-    "NAME", "FNAME", "LNAME", "PATNAME", "INITIALS", "INIT", "BRTHDTC", "BRTHDT", "DOB",
-    "BIRTHDATE", "ADDRESS", "ADDR", "STREET", "PHONE", "TELEPHONE", "TEL", "MOBILE",
-    "EMAIL", "MRN", "MEDRECNO", "SSN", "NATID", "IDCARD", "POSTCODE", "ZIPCODE",
+#: Column names that identify a person directly, by kind, after the 18 identifiers of
+#: HIPAA's Safe Harbor method (45 CFR 164.514(b)(2)(i)): (A) names; (B) geographic
+#: subdivisions smaller than a state (street address, city, county, ZIP code); (C) all
+#: elements of dates except the year for dates directly related to an individual (here:
+#: the birth date); (D) telephone and (E) fax numbers; (F) e-mail addresses; (G) social
+#: security, (H) medical record, (I) health plan beneficiary and (J) account numbers;
+#: (K) certificate and licence numbers; (L) vehicle and (M) device identifiers and
+#: serial numbers; (N) URLs; (O) IP addresses; (P) biometric identifiers; (Q) full-face
+#: photographs; (R) any other unique identifying number (national identity, NHS and CHI
+#: numbers, passports).
+#:
+#: Each kind maps to ``(names, fragments)``: a column is refused when its normalised name
+#: (upper case, letters and digits only: ``E_mail`` is ``EMAIL``, ``Date of birth`` is
+#: ``DATEOFBIRTH``) equals one of the names or contains one of the fragments. The
+#: fragments are chosen not to occur in the variables of CDISC ADaM and SDTM (``TRTSDT``,
+#: ``ASTDT``, ``RFSTDTC``, ``AGE``, ``SITEID``, ``SUBJID``, ``DCSREAS``, ...): the study
+#: dates of a trial are analysis data and stay, as do the trial's own keys. Short names
+#: that occur inside ordinary words (``CITY`` in ``ETHNICITY``, ``URL`` in ``HOURLY``,
+#: ``UDI`` in ``AUDIT``, ``SSN`` in ``CLASSNUM``, ``VIN`` in ``VINCRISTINE``) are matched
+#: whole only. Dates of death, admission and discharge, which Safe Harbor also lists, are
+#: trial data here (ADaM's ``DTHDT``) and are not refused; a year of birth is refused
+#: because Safe Harbor would also require ages over 89 to be grouped.
+IDENTIFIER_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "an e-mail address": (("EMAIL", "EMAILADDR", "EMAILADDRESS"), ("EMAIL",)),
+    "a URL or IP address": (
+        ("URL", "WEBSITE", "WEBPAGE", "HOMEPAGE", "IPADDR", "IPADDRESS", "IPV4", "IPV6"),
+        ("WEBSITE", "WEBPAGE", "HOMEPAGE", "IPADDR"),
+    ),
+    "a name or initials": (
+        ("NAME", "FNAME", "LNAME", "MNAME", "FULLNAME", "FIRSTNAME", "LASTNAME", "MIDDLENAME",
+         "SURNAME", "FORENAME", "GIVENNAME", "FAMILYNAME", "MAIDENNAME", "PATNAME", "PTNAME",
+         "SUBJNAME", "INIT", "INITS", "INITIALS", "SUBJINIT", "PATINIT", "PTINIT"),
+        ("NAME", "INITIAL", "SUBJINIT", "PATINIT", "PTINIT"),
+    ),
+    "a birth date": (
+        ("DOB", "BRTHDTC", "BRTHDT", "BRTHDAT", "BRTHDTM", "BIRTHDATE", "BIRTHDT", "BIRTHDTC",
+         "DATEOFBIRTH", "DTOFBIRTH", "BIRTHYR", "BRTHYR", "YOB"),
+        ("BIRTH", "BRTH", "DOB"),
+    ),
+    "a telephone or fax number": (
+        ("PHONE", "TEL", "TELNO", "TELNUM", "TELEPHONE", "MOBILE", "MOBILENO", "CELLPHONE",
+         "PHONENO", "PHONENUM", "FAX", "FAXNO", "FAXNUM"),
+        ("PHONE", "TELNO", "TELNUM", "MOBILENO", "FAXNO", "FAXNUM"),
+    ),
+    "an address or a place smaller than a state": (
+        ("ADDRESS", "ADDR", "ADDR1", "ADDR2", "STREET", "CITY", "TOWN", "COUNTY", "ZIP",
+         "ZIPCODE", "POSTCODE", "POSTALCODE", "LATITUDE", "LONGITUDE", "GPS"),
+        ("ADDRESS", "ADDR", "STREET", "ZIP", "POSTCODE", "POSTALCODE", "LATITUDE", "LONGITUDE"),
+    ),
+    "a record, insurance, account, licence or identity number": (
+        ("SSN", "SOCSECNO", "NINO", "NHSNO", "NHSNUM", "NHSNUMBER", "CHINO", "CHINUM", "MRN",
+         "MEDRECNO", "MEDRECNUM", "HOSPNO", "HOSPNUM", "NATID", "NATIONALID", "IDCARD",
+         "PASSPORT", "PASSPORTNO", "LICENSENO", "LICENCENO", "DRIVERLICENSE", "INSURANCENO",
+         "INSURANCEID", "POLICYNO", "MEMBERID", "MEDICAREID", "MEDICAIDID", "HICN", "MBI",
+         "ACCOUNTNO", "ACCTNO", "ACCTNUM", "BANKACCT", "IBAN", "CREDITCARD", "CERTNO"),
+        ("SOCSEC", "NHSNO", "NHSNUM", "MEDREC", "HOSPNO", "HOSPNUM", "NATIONALID", "IDCARD",
+         "PASSPORT", "LICENSE", "LICENCE", "INSURANCE", "BENEFICIARY", "HEALTHPLAN", "ACCOUNT",
+         "ACCTNO", "ACCTNUM", "CREDITCARD", "CERTIFICATENO"),
+    ),
+    "a vehicle or device identifier": (
+        ("VIN", "LICENSEPLATE", "PLATENO", "SERIALNO", "SERIALNUM", "SERIALNUMBER", "DEVICEID",
+         "IMEI", "UDI", "MACADDR"),
+        ("VEHICLE", "LICENSEPLATE", "SERIALNO", "SERIALNUM", "DEVICEID", "IMEI", "MACADDR"),
+    ),
+    "a biometric identifier or a photograph": (
+        ("PHOTO", "PHOTOGRAPH", "PHOTOID", "PORTRAIT", "FACEIMAGE", "FINGERPRINT", "RETINASCAN",
+         "IRISSCAN", "VOICEPRINT", "BIOMETRIC"),
+        ("PHOTOGRAPH", "FACEPHOTO", "FACEIMAGE", "FINGERPRINT", "VOICEPRINT", "RETINASCAN",
+         "IRISSCAN", "BIOMETRIC"),
+    ),
+}
+#: Every refused name, and every refused fragment, of :data:`IDENTIFIER_KINDS`.
+IDENTIFIER_NAMES: tuple[str, ...] = tuple(n for names, _ in IDENTIFIER_KINDS.values() for n in names)
+IDENTIFIER_FRAGMENTS: tuple[str, ...] = tuple(f for _, frags in IDENTIFIER_KINDS.values() for f in frags)
+#: Names that contain a fragment but name things, not people.
+IDENTIFIER_ALLOWED: tuple[str, ...] = (
+    "STUDYNAME", "SITENAME", "PARAMNAME", "ARMNAME", "TRTNAME", "DRUGNAME", "TESTNAME",
+    "LABNAME", "VISITNAME", "SPONSORNAME", "FILENAME", "DATASETNAME", "VARNAME", "DOMAINNAME",
 )
-IDENTIFIER_FRAGMENTS: tuple[str, ...] = (
-    "NAME", "BIRTH", "ADDRESS", "PHONE", "EMAIL", "MEDREC", "INITIAL",
+
+
+# Direct identifiers inside free text (AETERM, DCSREAS, any text column without a list of
+# allowed values). Each pattern is written to match what identifies someone and not the
+# numbers a clinical table is full of: lab values and ranges ("150-400", "3.5",
+# "10^9/L"), dates ("2014-03-01", "01.03.2014"), MedDRA codes ("10012345") and subject
+# codes ("01-701-1015", 9 digits). Matching ignores case.
+_EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+_PHONE = (
+    r"(?<![\w+./\-])"  # not glued to a word, a sign, a decimal point or a code
+    r"(?:"
+    # +CC and 7 to 15 digits in all: +44 20 7946 0018, +1 (555) 123-4567
+    r"\+(?=(?:[ .\-()]{0,2}\d){7,15}(?![ .\-]?\d))\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){2,6}"
+    # an area code in brackets: (555) 123-4567, (020) 7946 0018
+    r"|\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{4}"
+    # 10 to 15 digits in groups, not a date: 020 7946 0018, 555-123-4567, 07700 900123
+    r"|(?!\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}(?!\d))(?!\d{1,2}[.\-/]\d{1,2}[.\-/]\d{2,4}(?!\d))"
+    r"(?=(?:[ .\-]?\d){10,15}(?![ .\-]?\d))"
+    r"(?:0\d{1,4}(?:[ .\-]\d{2,8}){1,4}|\d{2,5}(?:[ .\-]\d{2,5}){2,4})"
+    r")"
+    r"(?![\w/\-]|\.\d)"
 )
-#: Columns that end in NAME but name things, not people (e.g. CDISC's ``CQ01NAM`` is
-#: short already; these are full names seen in real exports).
-IDENTIFIER_ALLOWED: tuple[str, ...] = ("STUDYNAME", "SITENAME", "PARAMNAME", "ARMNAME")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = (
+    r"(?:\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}"
+    r"|\d{1,2}[\-/.]\d{1,2}[\-/.]\d{2,4}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \-]?{_MONTH}[ \-,]*\d{{2,4}}"
+    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{2,4}})"
+)
+# A full date (a year alone is allowed) next to a word that makes it a birth date:
+# "born 3 March 1980", "DOB: 12/03/1980", "date of birth 1980-03-12", "1980-03-12 (DOB)".
+_BIRTH = (
+    rf"\b(?:born|birth(?:day|date)?|d\.?o\.?b\.?|date of birth)\W{{0,3}}(?:(?:on|is|was|of|date)\W{{1,3}}){{0,3}}{_DATE}"
+    rf"|{_DATE}\W{{0,3}}\(?\s*(?:dob|d\.o\.b\.?|born|date of birth)\b"
+)
+#: Patterns of direct identifiers in free text (regular expressions, matched ignoring
+#: case), by what a message calls the finding.
+IDENTIFIER_PATTERNS: dict[str, str] = {
+    "an e-mail address": _EMAIL,
+    "a telephone number": _PHONE,
+    "a birth date": _BIRTH,
+}
+
+def identifier_kind(column: str) -> str | None:
+    """The kind of direct identifier a column name suggests, or None.
+
+    >>> identifier_kind("E_mail"), identifier_kind("BRTHDAT"), identifier_kind("TRTSDT")
+    ('an e-mail address', 'a birth date', None)
+    """
+    norm = "".join(ch for ch in str(column).upper() if ch.isascii() and ch.isalnum())
+    if norm in ("USUBJID", *IDENTIFIER_ALLOWED):
+        return None
+    for kind, (names, fragments) in IDENTIFIER_KINDS.items():
+        if norm in names or any(f in norm for f in fragments):
+            return kind
+    return None
+
+
+def file_problem(path: Path) -> str:
+    """Why ``path`` cannot be read as a table file ("" when it is a regular file).
+
+    Checked with ``os.stat`` before anything opens the file: opening a named pipe waits
+    for a writer, which would hang the build.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "not found (a link to a file that is not there?); put the table's file here"
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror}); check the file's permissions"
+    if stat.S_ISREG(st.st_mode):
+        return ""
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file; put the table's .csv or .xpt file here instead"
+    if stat.S_ISFIFO(st.st_mode):
+        return "is a named pipe (FIFO), not a file, and reading it could wait forever; put the table's file here instead"
+    return "is not a regular file (a device or a socket); put the table's file here instead"
 
 
 def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
     """Map each contract table to its file in ``folder`` (``<table>.csv`` or ``.xpt``).
 
     File names match case-insensitively (SAS exports are often upper case). A table
-    present both as CSV and XPT is a problem: which one is meant is not ours to guess.
+    present both as CSV and XPT is a problem: which one is meant is not ours to guess. So
+    is a folder, a named pipe or a device where the file should be (see
+    :func:`file_problem`); such an entry is reported and left out of the returned files.
     """
     found: dict[str, list[Path]] = {}
     problems: list[Problem] = []
@@ -293,6 +446,10 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
         if len(paths) > 1:
             names = " and ".join(p.name for p in paths)
             problems.append(Problem(names, "", (), f"table {table} is given twice; keep one file"))
+            continue
+        why = file_problem(paths[0])
+        if why:
+            problems.append(Problem(str(paths[0]), "", (), why))
         else:
             files[table] = paths[0]
     return files, problems

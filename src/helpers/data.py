@@ -1,16 +1,25 @@
 """Load a cohort folder and check it against the data contract.
 
-``load_cohort`` reads every table of a cohort (CSV or SAS transport), refuses direct
-identifiers, converts each column to its contract type, validates each table with a
-pandera schema and the tables against each other, and either returns typed frames or
-raises one :class:`~helpers.errors.DataContractError` that lists every problem found,
-each with its file, column and rows. It only ever reads the files.
+``load_cohort`` reads every table of a cohort (CSV or SAS transport) strictly (a folder
+or a named pipe in place of a file, another delimiter, duplicate column names, ragged
+rows, text not in the declared encoding, a truncated SAS transport file and an empty
+table are all problems), refuses direct identifiers in column names and in free text,
+converts each column to its contract type, validates each table with a pandera schema
+and the tables against each other, and either returns typed frames or raises one
+:class:`~helpers.errors.DataContractError` that lists every problem found, each with its
+file, column and rows (an :class:`~helpers.errors.IdentifierError` when an identifier is
+among them). It only ever reads the files.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import os
-from collections.abc import Mapping
+import re
+import warnings
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,61 +132,470 @@ def _as_table_dtypes(df: pd.DataFrame, table: ct.Table) -> pd.DataFrame:
     return out
 
 
-def read_table(path: Path, table: ct.Table) -> pd.DataFrame:
+#: Separators a mis-exported "CSV" file uses instead of commas, and their names.
+_OTHER_DELIMITERS: dict[str, str] = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+#: SAS transport stores zero as an IBM float that pandas turns into 5.397605e-79; numbers
+#: of an XPT file closer to zero than this (and not zero) are read as exactly 0.
+XPT_ZERO = 1e-78
+
+#: What a message calls the default encodings.
+_DEFAULT_ENCODING = {"csv": "UTF-8", "xpt": "latin-1"}
+
+# pyarrow's error when a value does not convert to its column's type (as opposed to a
+# parse error, which a quoted line break across two blocks of a large file can cause).
+_CONVERSION_ERROR = "conversion error"
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes kept by errors="surrogateescape"
+
+
+def _fail(problems: list[Problem]) -> DataContractError:
+    return DataContractError(problems)
+
+
+def _codec(path: Path, encoding: str | None) -> str:
+    """The Python codec a table file is read with (``encoding``, else the format's default)."""
+    kind = "xpt" if path.suffix.lower() == ".xpt" else "csv"
+    name = encoding or _DEFAULT_ENCODING[kind]
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise _fail([Problem(str(path), "", (), f"Python knows no text encoding {name!r}; set encoding: in cohort.yml "
+                                                 "to one it knows (e.g. utf-8, latin-1, cp1252)")]) from None
+
+
+def _not_decoded(path: Path, encoding: str | None, byte: int | None) -> str:
+    """The message for text that the declared (or default) encoding cannot decode."""
+    at = f" (byte 0x{byte:02x})" if byte is not None else ""
+    if encoding is None:
+        default = _DEFAULT_ENCODING["xpt" if path.suffix.lower() == ".xpt" else "csv"]
+        return (f"text is not valid {default}{at}, the default encoding; name the file's encoding "
+                "with the encoding: key of cohort.yml (e.g. encoding: cp1252) or save the file as UTF-8")
+    return (f"text is not valid {encoding}{at}, the encoding named by the encoding: key of cohort.yml; "
+            "name the file's real encoding there or save the file as UTF-8")
+
+
+def read_header(path: Path, encoding: str | None = None) -> list[str]:
+    """The column names of a table file, checked before the table itself is read.
+
+    Parameters
+    ----------
+    path : Path
+        A ``.csv`` or ``.xpt`` file.
+    encoding : str, optional
+        The text encoding (``encoding:`` of ``cohort.yml``); by default UTF-8 for CSV
+        (with or without a byte-order mark) and latin-1 for SAS transport files.
+
+    Returns
+    -------
+    list of str
+        The column names, in file order.
+
+    Raises
+    ------
+    DataContractError
+        The path is a folder, a named pipe or a device (checked with ``os.stat`` before
+        anything opens it, so that a named pipe cannot hang the build); the file is empty;
+        its header is not in the encoding; its fields are separated by semicolons, tabs or
+        vertical bars instead of commas; a column name appears twice; a SAS transport
+        file is truncated or corrupt.
+    """
+    path = Path(path)
+    file = str(path)
+    why = ct.file_problem(path)
+    if why:
+        raise _fail([Problem(file, "", (), why)])
+    codec = _codec(path, encoding)
+    if path.suffix.lower() == ".xpt":
+        columns = list(_read_xpt(path, codec, encoding, header_only=True).columns)
+    else:
+        columns = _csv_header(path, codec, encoding)
+    problems = []
+    for name, n in Counter(columns).items():
+        if n > 1:
+            where = ", ".join(str(i + 1) for i, c in enumerate(columns) if c == name)
+            problems.append(Problem(file, name, (), f"the column name appears {n} times in the header "
+                                                    f"(columns {where}); keep one column of each name"))
+    if problems:
+        raise _fail(problems)
+    return columns
+
+
+def _csv_header(path: Path, codec: str, encoding: str | None) -> list[str]:
+    file = str(path)
+    try:
+        # Undecodable bytes are kept (as surrogates) so that only the header's count here;
+        # the rows' are reported by row and column if pyarrow refuses them.
+        with open(path, encoding="utf-8-sig" if codec == "utf-8" else codec, errors="surrogateescape", newline="") as f:
+            header = next((row for row in csv.reader(f) if row), None)
+    except csv.Error as exc:
+        raise _fail([Problem(file, "", (), f"the header row cannot be parsed as CSV ({exc}); export the table again as CSV")]) from None
+    except OSError as exc:
+        raise _fail([Problem(file, "", (), f"cannot be opened ({exc.strerror}); check the file's permissions")]) from None
+    if header is None:
+        raise _fail([Problem(file, "", (), "cannot be read: the file is empty (not even a header row); "
+                                           "export the table again with its column names on the first line")])
+    undecoded = _UNDECODED.search("".join(header))
+    if undecoded:
+        byte = ord(undecoded.group()) - 0xDC00
+        raise _fail([Problem(file, "", (), "the header row: " + _not_decoded(path, encoding, byte))])
+    if len(header) == 1:
+        found = [d for d in _OTHER_DELIMITERS if d in header[0]]
+        if found:
+            sep = max(found, key=header[0].count)
+            raise _fail([Problem(file, "", (), f"the fields are separated by {_OTHER_DELIMITERS[sep]} ({sep!r}), not commas: "
+                                               "a CSV file must be comma-separated; export it again with ',' as the separator")])
+    return header
+
+
+def read_table(
+    path: Path, table: ct.Table, encoding: str | None = None, exclude: Collection[str] = ()
+) -> pd.DataFrame:
     """Read one table file as it is, with numbers as floats where they parse.
 
     CSV files are parsed by pyarrow: the columns the contract types as numbers are
     parsed as numbers when every value parses (the fast path); otherwise the file is read
     as text so that the bad rows can be reported. Text is dictionary-encoded while it is
-    read. SAS transport files are read with pandas' own reader. ``USUBJID`` and the
-    text of the long per-item tables come back as categoricals.
+    read. SAS transport files are read with pandas' own reader, and its zeros
+    (5.397605e-79, see :data:`XPT_ZERO`) become exactly 0. ``USUBJID`` and the text of
+    the long per-item tables come back as categoricals.
+
+    The file is read strictly: only when pyarrow refuses a file is it read again, row by
+    row, to say which rows are wrong, so a valid file costs no more than before.
+
+    Parameters
+    ----------
+    path : Path
+        A ``.csv`` or ``.xpt`` file.
+    table : Table
+        Its table in the contract (for the number columns and the text types).
+    encoding : str, optional
+        The text encoding; see :func:`read_header`.
+    exclude : collection of str
+        Columns not to read (a column refused as a direct identifier is never loaded).
+
+    Raises
+    ------
+    DataContractError
+        Every problem of :func:`read_header`; and rows with more or fewer fields than the
+        header, text not in the encoding (by row and column), a SAS transport file that
+        pandas warns about (truncated or corrupt), or a file pyarrow cannot parse at all.
     """
     import pyarrow as pa_
-    import pyarrow.csv as pcsv
 
+    path = Path(path)
+    header = read_header(path, encoding)
+    codec = _codec(path, encoding)
     if path.suffix.lower() == ".xpt":
-        df = pd.read_sas(path, format="xport", encoding="latin-1")
-        return _as_table_dtypes(df.reset_index(drop=True), table)
-    header = pd.read_csv(path, nrows=0).columns.tolist()
-    numeric = [c for c in _numeric_columns(table) if c in header]
+        df = _read_xpt(path, codec, encoding)
+        return _as_table_dtypes(df.drop(columns=[c for c in exclude if c in df.columns]), table)
+    skip = set(exclude)
+    keep = [c for c in header if c not in skip]
+    numeric = set(_numeric_columns(table))
+    typed = {c: (pa_.float64() if c in numeric else pa_.string()) for c in keep}
+    text = dict.fromkeys(keep, pa_.string())
+    arrow, error = None, None
     # Text is typed explicitly (a site "701" stays text), then dictionary-encoded column
     # by column. (Asking the CSV reader for dictionary columns directly is faster, but its
     # parallel conversion failed now and then under load: "a chunk failed converting".)
-    options = {"strings_can_be_null": False, "null_values": [""]}
-    try:
-        types = {c: (pa_.float64() if c in numeric else pa_.string()) for c in header}
-        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, **options))
-    except pa_.ArrowInvalid:
-        # A numeric column holds text somewhere: read everything as text, report later.
-        arrow = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types={c: pa_.string() for c in header}, **options))
+    # After a parse error, a second try allows quoted line breaks (pyarrow cuts a large
+    # file into blocks at line breaks, which splits a quoted value that holds one); a
+    # third reads every column as text (a number column holds text somewhere: reported
+    # later, by row).
+    for types, newlines in ((typed, False), (typed, True), (text, True)):
+        if error is not None and types is typed and _CONVERSION_ERROR in str(error):
+            continue
+        try:
+            arrow = _pyarrow_csv(path, codec, keep, types, newlines)
+            break
+        except (pa_.ArrowException, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            error = exc
+        except OSError as exc:
+            raise _fail([Problem(str(path), "", (), f"cannot be read ({exc}); check the file")]) from None
+    if arrow is None:
+        problems = _diagnose_csv(path, header, codec, encoding)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise _fail(problems or [Problem(str(path), "", (), f"cannot be read as CSV ({first_line}); export the table again")])
     arrow = pa_.table([c.dictionary_encode() if pa_.types.is_string(c.type) else c for c in arrow.columns],
                       names=arrow.column_names)
     return _as_table_dtypes(arrow.to_pandas(), table)
 
 
+def _pyarrow_csv(path: Path, codec: str, columns: list[str], types: dict, newlines: bool):
+    import pyarrow.csv as pcsv
+
+    return pcsv.read_csv(
+        path,
+        read_options=pcsv.ReadOptions(encoding="utf8" if codec == "utf-8" else codec),
+        parse_options=pcsv.ParseOptions(newlines_in_values=newlines),
+        convert_options=pcsv.ConvertOptions(column_types=types, include_columns=columns,
+                                            strings_can_be_null=False, null_values=[""]),
+    )
+
+
+def _diagnose_csv(path: Path, header: list[str], codec: str, encoding: str | None) -> list[Problem]:
+    """Why pyarrow refused a CSV file, row by row: rows with more or fewer fields than
+    the header, and text the encoding cannot decode (by column). Slow, and only run when
+    a file has been refused. Blank lines are skipped and not counted, as pyarrow does."""
+    file = str(path)
+    n = len(header)
+    more, fewer, parse = [], [], []
+    undecoded: dict[str, list[int]] = {}
+    first_byte: dict[str, int] = {}
+    row = 0
+    with open(path, encoding="utf-8-sig" if codec == "utf-8" else codec, errors="surrogateescape", newline="") as f:
+        records = csv.reader(f)
+        try:
+            next(r for r in records if r)  # the header, checked already
+            for record in records:
+                if not record:
+                    continue
+                row += 1
+                if len(record) != n:
+                    (more if len(record) > n else fewer).append(row)
+                if _UNDECODED.search("\x00".join(record)):
+                    for j, value in enumerate(record):
+                        hit = _UNDECODED.search(value)
+                        if hit:
+                            column = header[j] if len(record) == n else ""
+                            undecoded.setdefault(column, []).append(row)
+                            first_byte.setdefault(column, ord(hit.group()) - 0xDC00)
+        except csv.Error as exc:
+            parse.append(Problem(file, "", (row + 1,), f"cannot be parsed as CSV ({exc}); export the table again"))
+    problems = []
+    if more:
+        problems.append(Problem(file, "", tuple(more), f"more fields than the header's {n} columns; every row needs "
+                                                       "one value per column (quote a value that holds a comma)"))
+    if fewer:
+        problems.append(Problem(file, "", tuple(fewer), f"fewer fields than the header's {n} columns; every row needs "
+                                                        "one value per column (leave a missing value empty between commas)"))
+    for column, rows in undecoded.items():
+        problems.append(Problem(file, column, tuple(sorted(set(rows))), _not_decoded(path, encoding, first_byte[column])))
+    return problems + parse
+
+
+def _read_xpt(path: Path, codec: str, encoding: str | None, header_only: bool = False) -> pd.DataFrame:
+    """A SAS transport file as pandas reads it, refused when pandas warns while reading
+    (a truncated or corrupt file reads "successfully" with a warning and rows missing);
+    ``header_only``: an empty frame with the file's columns."""
+    file = str(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            reader = pd.read_sas(path, format="xport", encoding=codec, iterator=True)
+            try:
+                if header_only or reader.nobs == 0:
+                    df = pd.DataFrame({c: pd.Series(dtype="float64" if f["ntype"] == "numeric" else object)
+                                       for c, f in zip(reader.columns, reader.fields, strict=True)})
+                else:
+                    df = reader.read()
+            finally:
+                reader.close()
+        except UnicodeDecodeError as exc:
+            raise _fail(_diagnose_xpt_text(path, codec, encoding) or [
+                Problem(file, "", (), _not_decoded(path, encoding, exc.object[exc.start]))]) from None
+        except Exception as exc:  # noqa: BLE001 - whatever pandas raises, the file is not a readable XPT
+            raise _fail([Problem(file, "", (), f"cannot be read as a SAS transport (XPT) file ({exc}); "
+                                               "export it again as SAS transport version 5")]) from None
+    code_warnings = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+    for w in caught:  # about our code, not the data: passed on
+        if issubclass(w.category, code_warnings):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    data_warnings = sorted({str(w.message) for w in caught if not issubclass(w.category, code_warnings)})
+    if data_warnings:
+        raise _fail([Problem(file, "", (), f"the SAS transport file looks truncated or corrupt (pandas: "
+                                           f"{'; '.join(data_warnings)}); export it again")])
+    df = df.reset_index(drop=True)
+    for col in df.columns:
+        s = df[col]
+        if s.dtype.kind == "f":
+            tiny = (s != 0) & (s.abs() < XPT_ZERO)
+            if tiny.any():
+                df[col] = s.mask(tiny, 0.0)
+    return df
+
+
+def _diagnose_xpt_text(path: Path, codec: str, encoding: str | None) -> list[Problem]:
+    """The rows and columns of an XPT file whose text ``codec`` cannot decode."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = pd.read_sas(path, format="xport", encoding=None)
+    problems = []
+    for col in raw.columns:
+        s = raw[col]
+        if s.dtype != object:
+            continue
+        bad, byte = [], None
+        for value in pd.unique(s):
+            if isinstance(value, bytes):
+                try:
+                    value.decode(codec)
+                except UnicodeDecodeError as exc:
+                    bad.append(value)
+                    byte = exc.object[exc.start] if byte is None else byte
+        if bad:
+            problems.append(Problem(str(path), str(col), _rows(s.index[s.isin(bad)]), _not_decoded(path, encoding, byte)))
+    return problems
+
+
 # ---------------------------------------------------------------------------------------
 # checks
 
+#: Text columns the identifier scan skips: the trial's own codes for the study, the
+#: subject and the site, which look like telephone numbers ("01-701-1015") and which the
+#: contract checks otherwise.
+_KEY_COLUMNS: tuple[str, ...] = ("STUDYID", "USUBJID", "SUBJID", "SITEID")
+_ANY_IDENTIFIER = "|".join(f"(?:{p})" for p in ct.IDENTIFIER_PATTERNS.values())
+_IDENTIFIER_RES = {what: re.compile(p, re.IGNORECASE) for what, p in ct.IDENTIFIER_PATTERNS.items()}
 
-def check_identifiers(df: pd.DataFrame, file: str) -> list[Problem]:
-    """Columns that could identify a person directly (names, birth dates, contacts)."""
+
+def _mask(value, quote: bool = True) -> str:
+    """A value for a message: its repr (or text), unless it looks like a direct identifier,
+    which no message shows (a telephone number in a column of allowed values, say)."""
+    text = str(value)
+    for what, rx in _IDENTIFIER_RES.items():
+        if rx.search(text):
+            return f"<{what}, not shown>"
+    return repr(value) if quote else text
+
+
+def _reviewed(column: str, table: ct.Table | None, reviewed: Iterable[str]) -> bool:
+    """Whether ``reviewed_columns`` names this column ("table.COLUMN" or "COLUMN")."""
+    name = table.name.lower() if table is not None else ""
+    for entry in reviewed:
+        t, _, c = str(entry).rpartition(".")
+        if c.upper() == str(column).upper() and (not t or t.lower() == name):
+            return True
+    return False
+
+
+def _review_hint(column: str, table: ct.Table | None) -> str:
+    entry = f"{table.name}.{column}" if table is not None else str(column)
+    return f"if a person has checked this column, list it under reviewed_columns in cohort.yml (as {entry})"
+
+
+def check_identifier_columns(
+    columns: Iterable[str], file: str, table: ct.Table | None = None, reviewed: Iterable[str] = ()
+) -> list[Problem]:
+    """Columns whose names suggest a direct identifier (:func:`helpers.contract.identifier_kind`).
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names (a header: the table need not be read).
+    file : str
+        The file, for the messages.
+    table : Table, optional
+        The contract table (for ``reviewed_columns`` entries written ``table.COLUMN``).
+    reviewed : iterable of str
+        ``reviewed_columns`` of ``cohort.yml``: columns a person has checked, exempt.
+
+    Returns
+    -------
+    list of Problem
+        One per refused column, with no rows.
+
+    Examples
+    --------
+    >>> [p.column for p in check_identifier_columns(["USUBJID", "BRTHDAT", "E_MAIL", "TRTSDT"], "adsl.csv")]
+    ['BRTHDAT', 'E_MAIL']
+    >>> check_identifier_columns(["BRTHDAT"], "adsl.csv", reviewed=["BRTHDAT"])
+    []
+    """
+    reviewed = tuple(reviewed)
     problems = []
-    for col in df.columns:
-        up = str(col).upper()
-        if up == "USUBJID" or up in ct.IDENTIFIER_ALLOWED:
+    for col in columns:
+        kind = ct.identifier_kind(col)
+        if kind is None or _reviewed(col, table, reviewed):
             continue
-        if up in ct.IDENTIFIER_NAMES or any(f in up for f in ct.IDENTIFIER_FRAGMENTS):
-            problems.append(
-                Problem(
-                    file,
-                    str(col),
-                    (),
-                    "looks like a direct identifier (name, initials, birth date, address, "
-                    "telephone, e-mail or record number); remove it before the data reach "
-                    "the book: USUBJID is the only subject key allowed",
-                )
-            )
+        problems.append(Problem(
+            file, str(col), (),
+            f"the column name looks like a direct identifier ({kind}); remove the column before the "
+            f"data reach the book (USUBJID is the only subject key allowed), or, {_review_hint(col, table)}",
+        ))
     return problems
+
+
+def _free_text_columns(df: pd.DataFrame, table: ct.Table | None) -> list[str]:
+    """Text columns without a list of allowed values (all text columns of an unknown table)."""
+    known = {c.name: c for c in table.columns} if table is not None else {}
+    out = []
+    for col in df.columns:
+        s = df[col]
+        is_text = isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype)
+        if not is_text or str(col).upper() in _KEY_COLUMNS:
+            continue
+        c = known.get(col)
+        if c is None or (c.kind == "str" and c.allowed is None):
+            out.append(col)
+    return out
+
+
+def check_identifier_values(
+    df: pd.DataFrame, file: str, table: ct.Table | None = None, reviewed: Iterable[str] = ()
+) -> list[Problem]:
+    """Free text that holds an e-mail address, a telephone number or a birth date.
+
+    The free-text columns are the text columns without a list of allowed values
+    (``AETERM``, ``DCSREAS``, any text column the contract does not know), except the
+    study, subject and site codes. Each distinct value is matched once against
+    :data:`helpers.contract.IDENTIFIER_PATTERNS` (the categories of a categorical column),
+    so a table of millions of rows costs what its distinct texts cost.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table as read (:func:`read_table`).
+    file : str
+        The file, for the messages.
+    table : Table, optional
+        Its contract table; None scans every text column.
+    reviewed : iterable of str
+        ``reviewed_columns`` of ``cohort.yml``: columns a person has checked, not scanned.
+
+    Returns
+    -------
+    list of Problem
+        One per column and kind of finding, with its 1-based rows. A message never
+        shows the value it found.
+
+    Examples
+    --------
+    >>> ae = pd.DataFrame({"AETERM": ["headache", "call +44 20 7946 0018", "rash"]})
+    >>> [(p.column, p.rows) for p in check_identifier_values(ae, "adae.csv", ct.ADAE)]
+    [('AETERM', (2,))]
+    """
+    reviewed = tuple(reviewed)
+    problems = []
+    for col in _free_text_columns(df, table):
+        if _reviewed(col, table, reviewed):
+            continue
+        s = df[col]
+        values = s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else pd.unique(s.dropna())
+        # object dtype: Python's regular expressions (pyarrow's have no look-arounds)
+        text = pd.Series(np.asarray(values, dtype=object)).astype("str").astype(object)
+        found = text[text.str.contains(_ANY_IDENTIFIER, flags=re.IGNORECASE, regex=True, na=False)]
+        for what, pattern in ct.IDENTIFIER_PATTERNS.items():
+            hits = found[found.str.contains(pattern, flags=re.IGNORECASE, regex=True, na=False)]
+            if hits.empty:
+                continue
+            rows = s.index[s.isin(hits.tolist())]
+            if len(rows):
+                problems.append(Problem(
+                    file, str(col), _rows(rows),
+                    f"free text holds {what} (not shown here); remove it before the data reach the book, "
+                    f"or, {_review_hint(col, table)}",
+                ))
+    return problems
+
+
+def check_identifiers(
+    df: pd.DataFrame, file: str, table: ct.Table | None = None, reviewed: Iterable[str] = ()
+) -> list[Problem]:
+    """Direct identifiers in a table: column names (:func:`check_identifier_columns`),
+    then free text (:func:`check_identifier_values`) in the columns not refused by name."""
+    named = check_identifier_columns(df.columns, file, table, reviewed)
+    refused = [p.column for p in named]
+    return named + check_identifier_values(df.drop(columns=refused), file, table, reviewed)
 
 
 def _rows(index) -> tuple[int, ...]:
@@ -297,9 +715,15 @@ def validate_table(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check one table: required columns, types, allowed values, ranges, unique keys.
 
-    Returns the typed frame and the problems found (all of them, not the first).
+    Returns the typed frame and the problems found (all of them, not the first). A
+    table with no rows is a problem unless the contract says it may be empty
+    (``Table.may_be_empty``: a trial may have no adverse events, not no subjects).
     """
     problems: list[Problem] = []
+    if len(df) == 0 and not table.may_be_empty:
+        may = " and ".join(n for n, t in ct.TABLES.items() if t.may_be_empty)
+        problems.append(Problem(file, "", (), f"{table.name} has no rows (only a header); export the table "
+                                              f"again with its data (only {may} may be empty)"))
     present = set(df.columns)
     required = {c.name for c in table.columns if level in c.required} | set(required_extra)
     lower = {str(c).upper(): c for c in present}
@@ -327,7 +751,7 @@ def validate_table(
             fc = fc[~fc["check"].isin(key_checks)]
         for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
             rows = tuple(sorted({int(i) + 1 for i in grp["index"]}))
-            shown = ", ".join(sorted({repr(v) for v in grp["failure_case"].head(5)}))
+            shown = ", ".join(sorted({_mask(v) for v in grp["failure_case"].head(5)}))
             msg = _describe_check(str(check), str(column), table)
             if "uniqueness" not in str(check) and str(check) != "not_nullable":
                 msg += f"; found {shown}"
@@ -352,7 +776,7 @@ def _check_units(df: pd.DataFrame, table: ct.Table, file: str) -> list[Problem]:
                 "AVALU",
                 _rows(rows),
                 f"{code} must be recorded in {table.params[code]!r}; found "
-                f"{sorted(units.unique().tolist())} (convert before loading)",
+                f"[{', '.join(_mask(u) for u in sorted(units.unique().tolist()))}] (convert before loading)",
             )
         )
     return problems
@@ -396,7 +820,7 @@ def check_subjects(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> li
         bad = ~df["USUBJID"].isin(known)
         if bad.any():
             ids = sorted(df.loc[bad, "USUBJID"].unique().tolist())
-            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            shown = ", ".join(_mask(i, quote=False) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
             problems.append(
                 Problem(files[name], "USUBJID", _rows(df.index[bad]), f"subjects not in adsl: {shown}")
             )
@@ -432,7 +856,7 @@ def check_visits(tables: dict[str, pd.DataFrame], files: dict[str, str], config:
                 expected = weeks.map(labels)
                 mismatch = expected.notna() & (df["AVISIT"].astype("str") != expected)
                 shown_pairs = pairs[wrong].head(3)
-                shown = "; ".join(f"week {w} labelled {lab!r}, expected {labels[w]!r}" for w, lab in shown_pairs.itertuples(index=False))
+                shown = "; ".join(f"week {w} labelled {_mask(lab)}, expected {labels[w]!r}" for w, lab in shown_pairs.itertuples(index=False))
                 problems.append(Problem(files[name], "AVISIT", _rows(df.index[mismatch]), shown))
     return problems
 
@@ -446,7 +870,7 @@ def check_adsl(adsl: pd.DataFrame, file: str, config: CohortConfig) -> list[Prob
         if bad.any():
             found = sorted(adsl.loc[bad, arm].unique().tolist())
             problems.append(
-                Problem(file, arm, _rows(adsl.index[bad]), f"arms {found} are not among the config's arms {list(config.arms)}")
+                Problem(file, arm, _rows(adsl.index[bad]), f"arms [{', '.join(_mask(a) for a in found)}] are not among the config's arms {list(config.arms)}")
             )
     if {"EOSSTT", "DCSREAS"} <= set(adsl.columns):
         missing = (adsl["EOSSTT"] == "DISCONTINUED") & (adsl["DCSREAS"] == "")
@@ -634,10 +1058,15 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     Raises
     ------
     IdentifierError
-        A table has a column that could identify a person directly.
+        A column whose name suggests a direct identifier, or free text holding an e-mail
+        address, a telephone number or a birth date (columns listed under
+        ``reviewed_columns`` of ``cohort.yml`` are exempt). It lists every other problem
+        too, after the identifiers.
     DataContractError
         Anything else wrong with the data, every problem at once, each naming the file,
-        column and rows.
+        column and rows: files that are not files, cannot be decoded or parsed (ragged
+        rows, another delimiter, duplicate column names, a truncated SAS transport file),
+        empty tables, then the contract's checks.
     """
     config = cohort if isinstance(cohort, CohortConfig) else read_cohort_config(cohort)
     if data_dir is not None:
@@ -661,38 +1090,34 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
         if level in table.required and name not in present:
             problems.append(Problem(str(folder / f"{name}.csv"), "", (), f"required table {name} ({table.label}) not found (as {name}.csv or {name}.xpt)"))
 
-    # Identifiers first, from the headers alone: a refused table is never read in full.
-    headers: dict[str, list[str]] = {}
-    early: dict[str, pd.DataFrame] = {}
-    for name, path in files.items():
-        try:
-            if path.suffix.lower() == ".csv":
-                headers[name] = pd.read_csv(path, nrows=0).columns.tolist()
-            else:
-                early[name] = read_table(path, ct.TABLES[name])
-                headers[name] = early[name].columns.tolist()
-        except Exception as exc:  # a file that cannot be parsed at all
-            problems.append(Problem(str(path), "", (), f"cannot be read: {exc}"))
-    id_problems = [p for name, cols in headers.items() for p in check_identifiers(pd.DataFrame(columns=cols), str(files[name]))]
-    if id_problems:
-        raise IdentifierError(id_problems, str(folder))
-
-    # One table at a time: read, type, validate; only the typed frame is kept.
+    # Table by table: the header first, so that a column refused as a direct identifier
+    # is never read; then the table, its free text, its types and values. Only the typed
+    # frame is kept. Identifier problems are reported with every other problem.
     labels = {name: str(path) for name, path in files.items()}
+    reviewed = config.reviewed_columns
+    identifiers: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
-    for name in [n for n in ct.TABLES if n in headers]:
+    for name in [n for n in ct.TABLES if n in files]:
+        table = ct.TABLES[name]
         try:
-            df = early.pop(name) if name in early else read_table(files[name], ct.TABLES[name])
-        except Exception as exc:  # noqa: BLE001 - reported with the file, like every other problem
-            problems.append(Problem(str(files[name]), "", (), f"cannot be read: {exc}"))
+            header = read_header(files[name], config.encoding)
+            named = check_identifier_columns(header, labels[name], table, reviewed)
+            identifiers += named
+            df = read_table(files[name], table, config.encoding, exclude={p.column for p in named})
+        except DataContractError as exc:
+            problems += exc.problems
             continue
+        except Exception as exc:  # noqa: BLE001 - a failure no check foresaw, reported like every other problem
+            problems.append(Problem(labels[name], "", (), f"cannot be read: {exc}"))
+            continue
+        identifiers += check_identifier_values(df, labels[name], table, reviewed)
         extra: set[str] = set()
         if name == "adsl":
             extra = {config.arm_var, *config.populations.values()}
-        typed, found = validate_table(df, ct.TABLES[name], labels[name], level, extra)
+        typed, found = validate_table(df, table, labels[name], level, extra)
         del df
         problems += found
-        problems += check_complete_visits(typed, ct.TABLES[name], labels[name])
+        problems += check_complete_visits(typed, table, labels[name])
         tables[name] = typed
 
     problems += check_subjects(tables, labels)
@@ -702,7 +1127,7 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     problems += check_baseline_present(tables, labels, config)
 
     queries = pd.DataFrame()
-    if {"adsledai", "adlb"} <= set(tables) and not problems:
+    if {"adsledai", "adlb"} <= set(tables) and not problems and not identifiers:
         queries = find_lab_descriptor_queries(tables["adsledai"], tables["adlb"])
         queries.insert(0, "file", labels["adsledai"])
         if len(queries) and config.data_queries == "error":
@@ -718,6 +1143,8 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
                         + " (data queries; set data_queries: appendix in cohort.yml to list them instead)",
                     )
                 )
+    if identifiers:
+        raise IdentifierError(identifiers + problems, str(folder))
     if problems:
         raise DataContractError(problems, str(folder))
     result = Cohort(config, share_subject_categories(tables), files, queries)
