@@ -4,13 +4,33 @@ A cohort is a folder holding ``cohort.yml`` and, unless the config points elsewh
 the cohort's ADaM tables. The config is the single place that knows the arms, the visit
 schedule, the primary week and which chapters apply; chapters and derivations receive
 these values, they never hard-code them.
+
+Reading a config takes four steps, and every problem found is reported at once, one
+line each, naming the file, the line and the key (``visits[2].week``):
+
+1. parse the YAML with a loader that refuses duplicate keys (PyYAML would silently keep
+   the last) and remembers the line of every key and list item;
+2. validate the result against :data:`COHORT_SCHEMA`, a JSON Schema (draft 2020-12) that
+   gives every key its type, allowed values and range;
+3. check what the schema cannot say: visit weeks increase, the primary week is a
+   post-baseline visit, the reference arm is an arm, courses neither run backwards nor
+   overlap, the encoding is one Python knows;
+4. build the :class:`CohortConfig`.
+
+:func:`check_parameter_value` checks one chapter parameter override (``--set`` or the
+``parameters:`` key) against the type of the default the notebook declares.
 """
 
 from __future__ import annotations
 
+import codecs
+import difflib
+import functools
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -23,29 +43,220 @@ CHAPTERS: tuple[str, ...] = ("cohort", "sri", "organ", "labs", "immunology", "sa
 #: core that any trial's ``adsl``/``adae`` pair satisfies.
 CONTRACTS: tuple[str, ...] = ("sle", "adam")
 
-_KNOWN_KEYS = {
-    "title",
-    "label",
-    "description",
-    "simulated",
-    "simulation",
-    "source",
-    "data_dir",
-    "contract",
-    "arm_var",
-    "arms",
-    "populations",
-    "visits",
-    "primary_week",
-    "courses",
-    "chapters",
-    "parameters",
-    "data_queries",
-    "landing",
-    "alpha",
-    "registry",
-    "reference_arm",
+#: Build profiles: ``full`` publishes everything; ``public`` (for real data) leaves out
+#: subject-level listings and notebook sources and shows small counts as "< n".
+PROFILES: tuple[str, ...] = ("full", "public")
+
+#: What ``data_queries`` may say: stop the build, or list the queries in an appendix.
+DATA_QUERIES: tuple[str, ...] = ("error", "appendix")
+
+#: Significance levels are refused from this value up (a 50% interval answers nothing).
+ALPHA_MAX = 0.5
+
+#: The last study week a visit schedule may name (ten years).
+WEEK_MAX = 520
+
+
+# ---------------------------------------------------------------------------------------
+# the schema
+
+
+def _alternatives(values: Iterable[object]) -> str:
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
+    shown = [repr(v) for v in values]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _text(expected: str = "a string", *, blank: bool = True, null: bool = False) -> dict:
+    schema: dict[str, Any] = {"type": ["string", "null"] if null else "string", "x-expected": expected}
+    if not blank:
+        schema["pattern"] = r"\S"
+    return schema
+
+
+def _whole(expected: str, minimum: int | None = None, maximum: int | None = None, null: bool = False) -> dict:
+    schema: dict[str, Any] = {"type": ["integer", "null"] if null else "integer", "x-expected": expected}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def _choice(values: Iterable[str]) -> dict:
+    values = list(values)
+    return {"enum": values, "x-expected": _alternatives(values) if len(values) < 3 else f"one of {_alternatives(values)}"}
+
+
+_NAME = _text("a non-empty string", blank=False)
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+#: The JSON Schema (draft 2020-12) of ``cohort.yml``. Besides the standard keywords,
+#: each subschema has an ``x-expected`` annotation: the words an error message uses
+#: for what was expected ("a number between 0 and 0.5"). Cross-key rules (visit order,
+#: overlapping courses, ...) are checked after the schema by :func:`read_cohort_config`.
+COHORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "cohort.yml",
+    "description": "A cohort's configuration; data/README.md explains every key.",
+    "type": "object",
+    "x-expected": "a mapping of keys to values",
+    "required": ["title", "label"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {**_NAME, "description": "The site's title."},
+        "label": {**_NAME, "description": "A short label for captions and the banner."},
+        "description": {**_text(), "description": "A paragraph about the trial."},
+        "source": {**_text(), "description": "Where real data came from."},
+        "registry": {**_text(), "description": "Registry number, e.g. NCT02084238."},
+        "simulated": {
+            "type": "boolean",
+            "x-expected": "true or false",
+            "description": "true puts a banner on every page saying the data are simulated.",
+        },
+        "simulation": {
+            "type": "object",
+            "x-expected": "a mapping with generator, seed and calibrated_to",
+            "additionalProperties": False,
+            "properties": {
+                "generator": _text("the name of a generator in helpers.simulate", blank=False),
+                "seed": _whole("a whole number from 0 up", minimum=0),
+                "calibrated_to": _text(),
+            },
+        },
+        "data_dir": {
+            **_text("a folder, relative to cohort.yml", blank=False),
+            "description": "Folder holding the tables, relative to cohort.yml.",
+        },
+        "contract": {**_choice(CONTRACTS), "description": "The data contract the tables satisfy."},
+        "arm_var": {**_text("a column name of adsl", blank=False), "description": "The arm variable."},
+        "arms": {
+            "type": "array",
+            "x-expected": "a list of arm names",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": _text("an arm name (a non-empty string)", blank=False),
+            "description": "Arm values in display order.",
+        },
+        "reference_arm": {
+            **_text("an arm name, or null for the last arm", blank=False, null=True),
+            "description": "The comparator of between-arm analyses.",
+        },
+        "populations": {
+            "type": "object",
+            "x-expected": "a mapping of populations (efficacy, safety) to flag columns of adsl",
+            "propertyNames": {**_text("a population name", blank=False)},
+            "additionalProperties": _text("a flag column of adsl (e.g. ITTFL)", blank=False),
+            "description": "Population flags: efficacy and safety, and any other named population.",
+        },
+        "visits": {
+            "type": "array",
+            "x-expected": "a list of visits {week, label}",
+            "items": {
+                "type": "object",
+                "x-expected": "a visit {week, label}",
+                "required": ["week", "label"],
+                "additionalProperties": False,
+                "properties": {
+                    "week": _whole(f"a whole number of weeks from 0 to {WEEK_MAX}", 0, WEEK_MAX),
+                    "label": _text("the visit's AVISIT label (a non-empty string)", blank=False),
+                },
+            },
+            "description": "The visit schedule; the first visit is baseline.",
+        },
+        "primary_week": {
+            **_whole(f"a whole number of weeks from 0 to {WEEK_MAX}, or null", 0, WEEK_MAX, null=True),
+            "description": "Week of the primary end point, a post-baseline visit.",
+        },
+        "courses": {
+            "type": "array",
+            "x-expected": "a list of courses {number, start_day, end_day}",
+            "items": {
+                "type": "object",
+                "x-expected": "a course {number, start_day, end_day}",
+                "required": ["number", "start_day", "end_day"],
+                "additionalProperties": False,
+                "properties": {
+                    "number": _whole("a whole number from 1 up", minimum=1),
+                    "start_day": _whole("a study day from 1 up (day 1 is the first dose)", minimum=1),
+                    "end_day": _whole("a study day from 1 up (day 1 is the first dose)", minimum=1),
+                },
+            },
+            "description": "Treatment courses as study-day windows.",
+        },
+        "chapters": {
+            "type": "array",
+            "x-expected": "a list of chapters",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {**_choice(CHAPTERS), "x-expected": f"a chapter of the book: {_alternatives(CHAPTERS)}"},
+            "description": "Which chapters to build.",
+        },
+        "parameters": {
+            "type": "object",
+            "x-expected": "a mapping of chapters (or all) to mappings of parameter overrides",
+            "propertyNames": {
+                "enum": [*CHAPTERS, "all"],
+                "x-expected": f"a chapter of the book ({_alternatives(CHAPTERS)}) or 'all'",
+            },
+            "additionalProperties": {
+                "type": "object",
+                "x-expected": "a mapping of parameter names to values",
+                "propertyNames": {
+                    "type": "string",
+                    "pattern": _IDENTIFIER,
+                    "x-expected": "a parameter name (letters, digits and _)",
+                },
+            },
+            "description": "Per-chapter parameter overrides; all: applies to every chapter.",
+        },
+        "data_queries": {**_choice(DATA_QUERIES), "description": "Stop the build on data queries, or list them."},
+        "landing": {
+            **_text("a Markdown file, relative to cohort.yml, or null", blank=False, null=True),
+            "description": "A landing page for this cohort.",
+        },
+        "alpha": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": ALPHA_MAX,
+            "x-expected": f"a number between 0 and {ALPHA_MAX}",
+            "description": "Significance level; confidence intervals are at 1 - alpha.",
+        },
+        "encoding": {
+            **_text("the name of a text encoding (e.g. utf-8, latin-1), or null", blank=False, null=True),
+            "description": "Text encoding of the tables; null: UTF-8 for CSV, latin-1 for XPT.",
+        },
+        "reviewed_columns": {
+            "type": "array",
+            "x-expected": "a list of columns, as table.COLUMN or COLUMN",
+            "uniqueItems": True,
+            "items": {
+                "type": "string",
+                "pattern": r"^([A-Za-z0-9_]+\.)?[A-Za-z0-9_]+$",
+                "x-expected": "a column, as table.COLUMN or COLUMN",
+            },
+            "description": "Columns reviewed and declared free of direct identifiers.",
+        },
+        "profile": {**_choice(PROFILES), "description": "full publishes everything; public hides small counts."},
+        "min_cell_count": {
+            **_whole("a whole number from 1 up", minimum=1),
+            "description": "With the public profile, counts below this show as '< n'.",
+        },
+    },
 }
+
+_KNOWN_KEYS = set(COHORT_SCHEMA["properties"])
+
+
+@functools.cache
+def _validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(COHORT_SCHEMA)
+
+
+# ---------------------------------------------------------------------------------------
+# the configuration
 
 
 @dataclass(frozen=True)
@@ -70,6 +281,9 @@ class CohortConfig:
     """A cohort's configuration, read and checked from ``cohort.yml``.
 
     Attributes mirror the YAML keys; see ``data/README.md`` for the meaning of each.
+    ``key_lines`` (not shown, not compared) maps each key path of the file, as
+    ``"parameters.sri.null_rate"`` or ``"visits[2].week"``, to its line; see
+    :meth:`locate`.
     """
 
     name: str
@@ -97,6 +311,16 @@ class CohortConfig:
     data_queries: str = "error"
     landing: Path | None = None
     alpha: float = 0.05
+    #: Text encoding of the tables; None: UTF-8 for CSV, latin-1 for SAS transport files.
+    encoding: str | None = None
+    #: Columns a person has reviewed and declared free of direct identifiers, as
+    #: ``"table.COLUMN"`` (or ``"COLUMN"`` for every table).
+    reviewed_columns: tuple[str, ...] = ()
+    profile: str = "full"
+    #: With the public profile, counts from 1 to ``min_cell_count - 1`` show as "< n".
+    min_cell_count: int = 5
+    #: Line of every key path in ``cohort.yml``, for messages; see :meth:`locate`.
+    key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def folder(self) -> Path:
@@ -125,6 +349,16 @@ class CohortConfig:
                 return v.label
         raise ConfigError(f"{self.config_path}: week {week} is not in the visit schedule")
 
+    def locate(self, key: str) -> str:
+        """Where a key is, for a message: ``"<file>, line 40, key parameters.sri.null_rate"``.
+
+        ``key`` is a key path as in the config's error messages (``"alpha"``,
+        ``"visits[2].week"``, ``"parameters.sri.null_rate"``). A key the file does not
+        have (a default) gives ``"<file>, key <key>"``.
+        """
+        line = self.key_lines.get(key)
+        return f"{self.config_path}, " + (f"line {line}, " if line else "") + f"key {key}"
+
     def with_data_dir(self, data_dir: str | Path) -> CohortConfig:
         """A copy whose tables are read from ``data_dir`` instead."""
         from dataclasses import replace
@@ -132,8 +366,366 @@ class CohortConfig:
         return replace(self, data_dir=Path(data_dir).resolve())
 
 
-def _fail(path: Path, msg: str) -> ConfigError:
-    return ConfigError(f"{path}: {msg}")
+# ---------------------------------------------------------------------------------------
+# the YAML loader: no duplicate keys, and the line of every key
+
+
+class _Map(dict):
+    """A mapping as read: ``lines`` maps each key to its line, ``duplicates`` lists
+    ``(key, line, first_line)`` for each key given again."""
+
+    lines: dict
+    duplicates: list
+
+
+class _Seq(list):
+    """A sequence as read: ``lines`` holds the line of each item."""
+
+    lines: list
+
+
+class _LineLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that notes duplicate keys (at any depth) instead of silently
+    keeping the last, and the start line of every key and list item."""
+
+    def construct_mapping(self, node, deep=False):
+        first: dict[object, int] = {}
+        duplicates = []
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # keys brought in by "<<: *anchor" may be overridden
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = first.get(key)
+            except TypeError:
+                continue  # unhashable: the base class says so
+            line = key_node.start_mark.line + 1
+            if seen is None:
+                first[key] = line
+            else:
+                duplicates.append((key, line, seen))
+        mapping = _Map(super().construct_mapping(node, deep=deep))
+        # After the base class flattened merge keys: own keys come last and win.
+        mapping.lines = {}
+        for key_node, _ in node.value:
+            mapping.lines[self.construct_object(key_node, deep=deep)] = key_node.start_mark.line + 1
+        mapping.duplicates = duplicates
+        return mapping
+
+    def construct_yaml_map(self, node):
+        data = _Map()
+        yield data
+        value = self.construct_mapping(node)
+        data.update(value)
+        data.lines, data.duplicates = value.lines, value.duplicates
+
+    def construct_yaml_seq(self, node):
+        data = _Seq()
+        yield data
+        data.extend(self.construct_sequence(node))
+        data.lines = [item.start_mark.line + 1 for item in node.value]
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq)
+
+
+class _Problem(NamedTuple):
+    """One problem of a config: the key path, its line (None: filled in later), what is wrong."""
+
+    path: tuple
+    line: int | None
+    message: str
+
+
+def _key_path(path: tuple) -> str:
+    """``("visits", 2, "week")`` -> ``"visits[2].week"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _plain(value: object, memo: dict | None = None) -> object:
+    """The value with the loader's containers turned into plain dicts and lists
+    (shared aliases stay shared; a recursive alias does not loop)."""
+    memo = {} if memo is None else memo
+    if not isinstance(value, (dict, list)):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, dict):
+        out: dict | list = {}
+        memo[id(value)] = out
+        out.update((k, _plain(v, memo)) for k, v in value.items())
+    else:
+        out = []
+        memo[id(value)] = out
+        out.extend(_plain(v, memo) for v in value)
+    return out
+
+
+def _index(value: object, path: tuple, lines: dict, problems: list, active: set) -> None:
+    """Record the line of every key path under ``value``, and each duplicate key."""
+    if id(value) in active:
+        return
+    if isinstance(value, _Map):
+        active.add(id(value))
+        for key, line, first in value.duplicates:
+            problems.append(_Problem(path + (key,), line, f"duplicate key (first given at line {first})"))
+        for key, item in value.items():
+            lines[path + (key,)] = value.lines.get(key)
+            _index(item, path + (key,), lines, problems, active)
+        active.discard(id(value))
+    elif isinstance(value, _Seq):
+        active.add(id(value))
+        for i, (item, line) in enumerate(zip(value, value.lines, strict=False)):
+            lines[path + (i,)] = line
+            _index(item, path + (i,), lines, problems, active)
+        active.discard(id(value))
+
+
+def _load_yaml(text: str, where: str) -> tuple[object, dict[tuple, int], list[_Problem]]:
+    """Parse YAML text: the plain value, the line of each key path, duplicate keys.
+
+    Raises
+    ------
+    ConfigError
+        The text is not YAML; the message starts with ``where``.
+    """
+    try:
+        raw = yaml.load(text, Loader=_LineLoader)  # a SafeLoader: no arbitrary objects
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f", line {mark.line + 1}" if mark is not None else ""
+        what = "; ".join(str(m) for m in (exc.context, exc.problem) if m)
+        raise ConfigError(f"{where}{at}: not valid YAML: {what}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+    lines: dict[tuple, int] = {(): 1}
+    problems: list[_Problem] = []
+    _index(raw, (), lines, problems, set())
+    return _plain(raw), lines, problems
+
+
+def parse_yaml_value(text: str, where: str) -> object:
+    """One YAML literal, as given to ``--set`` (``0.4``, ``[a, b]``, ``{x: 1}``).
+
+    Parameters
+    ----------
+    text : str
+        The literal.
+    where : str
+        What to name in a message, e.g. ``"--set sri.null_rate"``.
+
+    Returns
+    -------
+    object
+        The value, with plain ``dict`` and ``list`` containers.
+
+    Raises
+    ------
+    ConfigError
+        The text is empty, not YAML, or a mapping in it repeats a key.
+
+    Examples
+    --------
+    >>> parse_yaml_value("[a, 2]", "--set x.y")
+    ['a', 2]
+    """
+    if not text.strip():
+        raise ConfigError(f"{where}: no value (write null for None, '' for an empty string)")
+    value, _, duplicates = _load_yaml(text, where)
+    if duplicates:
+        raise ConfigError(f"{where}: key {duplicates[0].path[-1]!r} is given twice")
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# schema errors as messages
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _suggestion(word: object, choices: Iterable[object]) -> str:
+    """`` (did you mean 'primary_week'?)`` when one choice is close to ``word``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _quoted_hint(types: set[str], value: object) -> str:
+    """``; write false without quotes`` for a quoted boolean or number."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if "boolean" in types and text.lower() in ("true", "false"):
+        return f"; write {text.lower()} without quotes"
+    if types & {"number", "integer"}:
+        try:
+            float(text)
+        except ValueError:
+            return ""
+        return f"; write {text} without quotes"
+    return ""
+
+
+def _schema_problems(raw: dict) -> list[_Problem]:
+    """Every schema violation of ``raw``, one problem each (lines filled in later)."""
+    problems = []
+    for error in _validator().iter_errors(raw):
+        path = tuple(error.absolute_path)
+        schema = error.schema
+        expected = schema.get("x-expected") if isinstance(schema, dict) else None
+        kind = error.validator
+        if "propertyNames" in error.schema_path:
+            key = error.instance
+            problems.append(_Problem(path + (key,), None, f"{key!r} is not {expected}{_suggestion(key, schema.get('enum', ()))}"))
+        elif kind == "required":
+            for key in error.validator_value:
+                if key not in error.instance:
+                    problems.append(_Problem(path, None, f"missing required key {key!r}"))
+        elif kind == "additionalProperties":
+            known = sorted(schema.get("properties", {}))
+            for key in error.instance:
+                if key not in known:
+                    problems.append(_Problem(
+                        path + (key,), None,
+                        f"unknown key{_suggestion(key, known)}; known keys are {known}",
+                    ))
+        elif kind == "uniqueItems":
+            seen: list = []
+            for i, item in enumerate(error.instance):
+                if item in seen:
+                    problems.append(_Problem(path + (i,), None, f"{item!r} is given twice"))
+                    break
+                seen.append(item)
+        else:
+            types = schema.get("type", [])
+            types = {types} if isinstance(types, str) else set(types)
+            hint = _quoted_hint(types, error.instance) if kind == "type" else ""
+            if kind == "enum":
+                hint = _suggestion(error.instance, error.validator_value)
+            if expected:
+                message = f"expected {expected}, got {_shown(error.instance)}{hint}"
+            else:  # pragma: no cover - every subschema says what it expects
+                message = error.message
+            problems.append(_Problem(path, None, message))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------
+# cross-key checks
+
+
+def _cross_problems(raw: dict, broken: set[tuple]) -> list[_Problem]:
+    """What the schema cannot say. ``broken``: key paths with a schema problem; a check
+    only looks at keys that passed the schema."""
+
+    def ok(key: str) -> bool:
+        return key in raw and not any(p[:1] == (key,) for p in broken)
+
+    problems = []
+    visits_broken = any(p[:1] == ("visits",) for p in broken)
+    if raw.get("contract", "sle") == "sle" and not raw.get("visits") and not visits_broken:
+        where = ("visits",) if "visits" in raw else ()
+        problems.append(_Problem(
+            where, None,
+            "missing required key 'visits' (the visit schedule) for a cohort with the sle contract",
+        ))
+
+    weeks: list[int] | None = None
+    if ok("visits"):
+        weeks = [int(v["week"]) for v in raw["visits"]]
+        for i in range(1, len(weeks)):
+            if weeks[i] <= weeks[i - 1]:
+                problems.append(_Problem(
+                    ("visits", i, "week"), None, f"visit weeks must be strictly increasing, got {weeks}",
+                ))
+                break
+    elif "visits" not in raw:
+        weeks = []
+    if ok("primary_week") and raw["primary_week"] is not None and weeks is not None:
+        primary = int(raw["primary_week"])
+        if primary not in weeks[1:]:
+            problems.append(_Problem(
+                ("primary_week",), None, f"primary_week {primary} is not a post-baseline visit week {weeks[1:]}",
+            ))
+
+    reference = raw.get("reference_arm")
+    if ok("reference_arm") and ok("arms") and reference is not None and reference not in raw["arms"]:
+        problems.append(_Problem(
+            ("reference_arm",), None,
+            f"reference_arm {reference!r} is not one of the arms {raw['arms']}{_suggestion(reference, raw['arms'])}",
+        ))
+
+    if ok("courses"):
+        courses = [(i, int(c["number"]), int(c["start_day"]), int(c["end_day"])) for i, c in enumerate(raw["courses"])]
+        numbers: dict[int, int] = {}
+        for i, number, start, end in courses:
+            if number in numbers:
+                problems.append(_Problem(
+                    ("courses", i, "number"), None, f"course number {number} is given twice (also courses[{numbers[number]}])",
+                ))
+            numbers.setdefault(number, i)
+            if start > end:
+                problems.append(_Problem(
+                    ("courses", i), None, f"course {number} starts on day {start}, after it ends on day {end}",
+                ))
+        # In order of start day, each course must start after every earlier one ended.
+        latest = None  # the course reaching furthest so far
+        for i, number, start, end in sorted((c for c in courses if c[2] <= c[3]), key=lambda c: (c[2], c[0])):
+            if latest is not None and start <= latest[3]:
+                _, n1, s1, e1 = latest
+                problems.append(_Problem(
+                    ("courses", i), None, f"course {number} (days {start}-{end}) overlaps course {n1} (days {s1}-{e1})",
+                ))
+            if latest is None or end > latest[3]:
+                latest = (i, number, start, end)
+
+    if ok("parameters"):
+        for chapter, overrides in raw["parameters"].items():
+            for name, value in overrides.items():
+                problem = _parameter_problem(name, value, None)
+                if problem:
+                    problems.append(_Problem(("parameters", chapter, name), None, problem[1]))
+
+    if ok("encoding") and raw["encoding"] is not None:
+        try:
+            codecs.lookup(raw["encoding"])
+        except LookupError:
+            problems.append(_Problem(
+                ("encoding",), None,
+                f"Python knows no text encoding {raw['encoding']!r} (e.g. 'utf-8', 'latin-1', 'cp1252')",
+            ))
+    return problems
+
+
+def _describe(path: Path, problem: _Problem) -> str:
+    if not problem.path and problem.line is None:
+        return f"{path}: {problem.message}"
+    at = f"line {problem.line}, " if problem.line else ""
+    return f"{path}, {at}key {_key_path(problem.path)}: {problem.message}"
+
+
+def _line_of(lines: dict[tuple, int], key: tuple) -> int | None:
+    """The line of a key path, or of its nearest ancestor the file has."""
+    while key:
+        if lines.get(key):
+            return lines[key]
+        key = key[:-1]
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# reading
 
 
 def read_cohort_config(path: str | Path) -> CohortConfig:
@@ -152,7 +744,16 @@ def read_cohort_config(path: str | Path) -> CohortConfig:
     Raises
     ------
     ConfigError
-        Naming the file and the key that is missing or wrong.
+        Listing every problem found, one line each, as
+        ``<file>, line <n>, key <key path>: <what was expected, and what was found>``
+        (``<file>: <message>`` for a problem of the whole file, such as a missing
+        required key). Problems are: a file that is not YAML or not a mapping, a key
+        given twice at any depth, a value the schema (:data:`COHORT_SCHEMA`) refuses,
+        an unknown key (with the closest known key), and the cross-key rules: visit
+        weeks strictly increase, ``primary_week`` is a post-baseline visit,
+        ``reference_arm`` is one of ``arms``, the sle contract has visits, each course
+        starts on or before its end, courses do not overlap and have distinct numbers,
+        and ``encoding`` is a codec Python knows.
     """
     path = Path(path)
     if path.is_dir():
@@ -161,103 +762,229 @@ def read_cohort_config(path: str | Path) -> CohortConfig:
         raise ConfigError(f"{path}: no cohort config here (expected a cohort.yml)")
     path = path.resolve()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise _fail(path, f"not valid YAML: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    raw, lines, problems = _load_yaml(text, str(path))
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
-        raise _fail(path, "the top level must be a mapping of keys to values")
-    unknown = sorted(set(raw) - _KNOWN_KEYS)
-    if unknown:
-        raise _fail(path, f"unknown keys {unknown}; known keys are {sorted(_KNOWN_KEYS)}")
-    for key in ("title", "label"):
-        if key not in raw:
-            raise _fail(path, f"missing required key {key!r}")
-    contract = raw.get("contract", "sle")
-    if contract not in CONTRACTS:
-        raise _fail(path, f"contract must be one of {list(CONTRACTS)}, got {contract!r}")
-    if contract == "sle" and not raw.get("visits"):
-        raise _fail(path, "missing required key 'visits' (the visit schedule) for a cohort with the sle contract")
+        raise ConfigError(f"{path}: the top level must be a mapping of keys to values, got {type(raw).__name__}")
+    problems += _schema_problems(raw)
+    problems += _cross_problems(raw, {p.path for p in problems})
+    if problems:
+        located = [p._replace(line=p.line or _line_of(lines, p.path)) for p in problems]
+        located.sort(key=lambda p: p.line or 0)  # stable: same line keeps the order found
+        messages = list(dict.fromkeys(_describe(path, p) for p in located))
+        raise ConfigError("\n".join(messages))
+    return _build(path, raw, lines)
 
-    def whole(value, what: str) -> int:
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(path, f"{what} must be a whole number, got {value!r}")
-        return value
 
-    visits = []
-    for i, v in enumerate(raw.get("visits") or []):
-        if not isinstance(v, dict) or "week" not in v or "label" not in v:
-            raise _fail(path, f"visits[{i}] must have 'week' and 'label'")
-        visits.append(Visit(whole(v["week"], f"visits[{i}] week"), str(v["label"])))
-    weeks = [v.week for v in visits]
-    if weeks != sorted(set(weeks)):
-        raise _fail(path, f"visit weeks must be strictly increasing, got {weeks}")
-
-    primary = raw.get("primary_week")
-    if primary is not None:
-        primary = whole(primary, "primary_week")
-    if primary is not None and int(primary) not in weeks[1:]:
-        raise _fail(path, f"primary_week {primary} is not a post-baseline visit week {weeks[1:]}")
-
-    chapters = tuple(raw.get("chapters", CHAPTERS))
-    bad = [c for c in chapters if c not in CHAPTERS]
-    if bad:
-        raise _fail(path, f"unknown chapters {bad}; the book has {list(CHAPTERS)}")
-
-    parameters = raw.get("parameters") or {}
-    if not isinstance(parameters, dict) or any(
-        not isinstance(v, dict) for v in parameters.values()
-    ):
-        raise _fail(path, "parameters must map a chapter name to a mapping of overrides")
-    bad = [c for c in parameters if c not in CHAPTERS and c != "all"]
-    if bad:
-        raise _fail(path, f"parameters for unknown chapters {bad}")
-
-    courses = []
-    for i, c in enumerate(raw.get("courses") or []):
-        try:
-            courses.append(Course(int(c["number"]), int(c["start_day"]), int(c["end_day"])))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise _fail(path, f"courses[{i}] needs number, start_day, end_day") from exc
-
-    data_queries = raw.get("data_queries", "error")
-    if data_queries not in ("error", "appendix"):
-        raise _fail(path, f"data_queries must be 'error' or 'appendix', got {data_queries!r}")
-
-    if "arms" in raw and not isinstance(raw["arms"], list):
-        raise _fail(path, f"arms must be a list, got {raw['arms']!r}")
-    arms = tuple(str(a) for a in raw.get("arms") or ())
+def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
+    """The config from a mapping that passed every check."""
+    arms = tuple(raw.get("arms") or ())
     reference = raw.get("reference_arm")
-    if reference is not None and arms and str(reference) not in arms:
-        raise _fail(path, f"reference_arm {reference!r} is not one of the arms {list(arms)}")
-
     populations = {"efficacy": "ITTFL", "safety": "SAFFL"}
     populations.update(raw.get("populations") or {})
-
+    primary = raw.get("primary_week")
     landing = raw.get("landing")
     return CohortConfig(
         name=path.parent.name,
         config_path=path,
-        title=str(raw["title"]),
-        label=str(raw["label"]),
-        description=str(raw.get("description", "")).strip(),
-        simulated=bool(raw.get("simulated", False)),
+        title=raw["title"],
+        label=raw["label"],
+        description=raw.get("description", "").strip(),
+        simulated=raw.get("simulated", False),
         simulation=dict(raw.get("simulation") or {}),
-        source=str(raw.get("source", "")).strip(),
-        registry=str(raw.get("registry", "")),
+        source=raw.get("source", "").strip(),
+        registry=raw.get("registry", ""),
         data_dir=(path.parent / raw.get("data_dir", ".")).resolve(),
-        contract=contract,
-        arm_var=str(raw.get("arm_var", "TRT01A")),
+        contract=raw.get("contract", "sle"),
+        arm_var=raw.get("arm_var", "TRT01A"),
         arms=arms,
-        reference_arm=str(reference) if reference is not None else (arms[-1] if len(arms) > 1 else None),
+        reference_arm=reference if reference is not None else (arms[-1] if len(arms) > 1 else None),
         populations=populations,
-        visits=tuple(visits),
+        visits=tuple(Visit(int(v["week"]), v["label"]) for v in raw.get("visits") or ()),
         primary_week=int(primary) if primary is not None else None,
-        courses=tuple(courses),
-        chapters=chapters,
-        parameters={k: dict(v) for k, v in parameters.items()},
-        data_queries=data_queries,
+        courses=tuple(
+            Course(int(c["number"]), int(c["start_day"]), int(c["end_day"])) for c in raw.get("courses") or ()
+        ),
+        chapters=tuple(raw.get("chapters", CHAPTERS)),
+        parameters={k: dict(v) for k, v in (raw.get("parameters") or {}).items()},
+        data_queries=raw.get("data_queries", "error"),
         landing=(path.parent / landing).resolve() if landing else None,
         alpha=float(raw.get("alpha", 0.05)),
+        encoding=raw.get("encoding"),
+        reviewed_columns=tuple(raw.get("reviewed_columns") or ()),
+        profile=raw.get("profile", "full"),
+        min_cell_count=int(raw.get("min_cell_count", 5)),
+        key_lines={_key_path(k): v for k, v in lines.items() if k and v},
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# chapter parameters
+
+
+def _is_probability(name: str) -> bool:
+    return name == "alpha" or name.endswith("_rate")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_KINDS = {bool: ("true or false", "true/false values"), int: ("a whole number", "whole numbers"),
+          float: ("a number", "numbers"), str: ("a string", "strings")}
+
+
+def _element_type(default: object) -> type | None:
+    """The one scalar type of every element of a list default, or None."""
+    types = {type(v) for v in default} if isinstance(default, (list, tuple)) else set()
+    return types.pop() if len(types) == 1 and next(iter(types)) in _KINDS else None
+
+
+def _kind(value: object) -> str:
+    """What a value is, in words: ``a number``, ``a list of strings``."""
+    if type(value) in _KINDS:
+        return _KINDS[type(value)][0]
+    if isinstance(value, (list, tuple)):
+        element = _element_type(value)
+        return f"a list of {_KINDS[element][1]}" if element else "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+def check_parameter_value(
+    chapter: str,
+    name: str,
+    value: object,
+    default: object,
+    *,
+    where: str | None = None,
+) -> object:
+    """Check a chapter parameter override against the default the notebook declares.
+
+    An override comes from ``--set CHAPTER.NAME=VALUE`` or from the ``parameters:`` key
+    of ``cohort.yml``; papermill would inject any value, so a mistyped one would only
+    fail deep inside the chapter, or worse, run.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter (``"sri"``).
+    name : str
+        The parameter (``"null_rate"``).
+    value : object
+        The override, as parsed from YAML (plain ``int``, ``float``, ``bool``, ``str``,
+        ``list``, ``dict`` or ``None``).
+    default : object
+        The notebook's declared default, as a value (``0.3``, not the source text
+        ``"0.3"`` that ``papermill.inspect_notebook`` gives: pass it through
+        ``ast.literal_eval`` first).
+    where : str, optional
+        What a message names; default ``"--set <chapter>.<name>"``. For an override
+        from ``cohort.yml`` pass ``config.locate(f"parameters.{chapter}.{name}")``.
+
+    Returns
+    -------
+    object
+        The value to inject: ``value`` itself, except a whole float (``10.0``) for a
+        whole-number default, which becomes an ``int``.
+
+    Raises
+    ------
+    ConfigError
+        ``<where>: expected <kind> (the notebook's default is <default>), got <value>``;
+        ``<where>[i]: expected <kind> like the elements of the notebook's default ...``
+        for an element of a list; ``<where>: expected a number from 0 to 1, got <value>``
+        for a rate (``between 0 and 0.5`` for ``alpha``).
+
+    Notes
+    -----
+    The type rules, by the default's type:
+
+    - ``None``: any value (the notebook decides what it accepts);
+    - ``bool``: ``true`` or ``false`` only;
+    - ``int``: a whole number (not a bool; ``10.0`` is taken as 10);
+    - ``float``: a number, whole or not (not a bool);
+    - ``str``: a string;
+    - ``list``: a list; when every element of the default has one scalar type
+      (strings, say), every element of the value must have it too;
+    - ``dict``: a mapping.
+
+    A ``None`` value is always accepted: notebooks read None as "the cohort's" or
+    "not shown". Whatever the default, a probability-like name (``alpha`` or one
+    ending in ``_rate``) must be None or a number: ``alpha`` with
+    0 < alpha < :data:`ALPHA_MAX` (the same rule as ``cohort.yml``), a rate between
+    0 and 1 inclusive.
+
+    Examples
+    --------
+    >>> check_parameter_value("sri", "null_rate", 0.4, 0.3)
+    0.4
+    >>> check_parameter_value("safety", "top_terms", 10.0, 15)
+    10
+    >>> check_parameter_value("sri", "null_rate", "abc", 0.3)
+    Traceback (most recent call last):
+    ...
+    helpers.errors.ConfigError: --set sri.null_rate: expected a number from 0 to 1, got 'abc'
+    >>> check_parameter_value("safety", "top_terms", "15", 15)
+    Traceback (most recent call last):
+    ...
+    helpers.errors.ConfigError: --set safety.top_terms: expected a whole number (the notebook's default is 15), got '15'; write 15 without quotes
+    """
+    where = where or f"--set {chapter}.{name}"
+    if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    problem = _parameter_problem(name, value, default)
+    if problem:
+        raise ConfigError(f"{where}{problem[0]}: {problem[1]}")
+    return value
+
+
+def _parameter_problem(name: str, value: object, default: object) -> tuple[str, str] | None:
+    """What is wrong with a parameter value, as (``"[i]"`` or ``""``, message), or None."""
+    if value is None:
+        return None
+    if _is_probability(name):
+        low, high, closed = (0, ALPHA_MAX, False) if name == "alpha" else (0, 1, True)
+        inside = _is_number(value) and math.isfinite(value) and (
+            low <= value <= high if closed else low < value < high
+        )
+        if not inside:
+            between = f"from {low} to {high}" if closed else f"between {low} and {high}"
+            return "", f"expected a number {between}, got {_shown(value)}{_quoted_hint({'number'}, value)}"
+    if default is None:
+        return None
+    if isinstance(default, bool):
+        fits = isinstance(value, bool)
+    elif isinstance(default, int):
+        fits = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        fits = _is_number(value)
+    elif isinstance(default, (list, tuple)):
+        fits = isinstance(value, (list, tuple))
+        wanted = _element_type(default)
+        for i, item in enumerate(value if fits and wanted else ()):
+            if wanted is float:
+                ok = _is_number(item)
+            else:
+                ok = isinstance(item, wanted) and (wanted is bool or not isinstance(item, bool))
+            if not ok:
+                return f"[{i}]", (
+                    f"expected {_kind(default[0])} like the elements of the notebook's default "
+                    f"{_shown(default)}, got {_shown(item)}"
+                )
+    elif isinstance(default, Mapping):
+        fits = isinstance(value, Mapping)
+    else:
+        fits = isinstance(value, type(default))
+    if fits:
+        return None
+    types = {"boolean"} if isinstance(default, bool) else {"number"} if _is_number(default) else set()
+    return "", (
+        f"expected {_kind(default)} (the notebook's default is {default!r}), "
+        f"got {_shown(value)}{_quoted_hint(types, value)}"
     )

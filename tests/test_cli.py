@@ -1,0 +1,71 @@
+"""Tests for helpers.cli: the options that are parsed before any work starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.cli import _parse_set
+from helpers.errors import ConfigError, HelpersError
+
+
+def test_parse_set_values_are_yaml_literals():
+    out = _parse_set([
+        "sri.null_rate=0.4",
+        "labs.padjust=holm",
+        "safety.related_values=[RELATED, Y]",
+        "safety.planned_doses_per_course=null",
+        "sri.primary_week=12",
+    ])
+    assert out == {
+        "sri": {"null_rate": 0.4, "primary_week": 12},
+        "labs": {"padjust": "holm"},
+        "safety": {"related_values": ["RELATED", "Y"], "planned_doses_per_course": None},
+    }
+
+
+def test_parse_set_value_may_hold_an_equals_sign():
+    assert _parse_set(["safety.site_reaction_label=a=b"]) == {"safety": {"site_reaction_label": "a=b"}}
+
+
+def test_parse_set_last_value_wins():
+    assert _parse_set(["sri.null_rate=0.2", "sri.null_rate=0.4"]) == {"sri": {"null_rate": 0.4}}
+
+
+def test_parse_set_nothing():
+    assert _parse_set([]) == {}
+
+
+@pytest.mark.parametrize("item", ["sri.null_rate", "null_rate=0.4", ".null_rate=0.4", "sri.=0.4"])
+def test_parse_set_malformed(item):
+    with pytest.raises(ConfigError, match=rf"^--set '{item}': expected CHAPTER.PARAMETER=VALUE, e.g. sri.null_rate=0.4$"):
+        _parse_set([item])
+
+
+def test_parse_set_unknown_chapter():
+    with pytest.raises(ConfigError, match=r"^--set sir.null_rate: no chapter 'sir' \(did you mean 'sri'\?\); the book has \['cohort', 'sri', "):
+        _parse_set(["sir.null_rate=0.4"])
+
+
+def test_parse_set_parameter_name_not_an_identifier():
+    with pytest.raises(ConfigError, match=r"^--set sri.null-rate: 'null-rate' is not a parameter name \(letters, digits and _\)$"):
+        _parse_set(["sri.null-rate=0.4"])
+
+
+def test_parse_set_value_not_yaml():
+    with pytest.raises(ConfigError, match=r"^--set safety.related_values, line 1: not valid YAML: .*expected ',' or ']'"):
+        _parse_set(["safety.related_values=[RELATED, Y"])
+
+
+def test_parse_set_value_empty():
+    with pytest.raises(ConfigError, match=r"^--set sri.null_rate: no value \(write null for None, '' for an empty string\)$"):
+        _parse_set(["sri.null_rate="])
+
+
+@pytest.mark.parametrize("value, shown", [("1.5", "1.5"), ("abc", "'abc'")])
+def test_parse_set_rate_checked_before_the_build(value, shown):
+    with pytest.raises(ConfigError, match=rf"^--set sri.null_rate: expected a number from 0 to 1, got {shown}$"):
+        _parse_set([f"sri.null_rate={value}"])
+
+
+def test_parse_set_errors_are_reported_by_main():
+    assert issubclass(ConfigError, HelpersError)  # main() prints HelpersError as "error: ..." and exits 1
