@@ -529,3 +529,194 @@ def test_summarize_lab_high_grade_worsened_or_not():
     assert s["n_worsened"].tolist() == [1, 0, 0, 1]  # S4 was already grade 4 at baseline
     assert s["n"].tolist() == [2, 2, 0, 4]
     assert s["pct"].tolist()[::3] == [50.0, 50.0] and np.isnan(s["pct"].iloc[2])
+
+
+def test_pilot_top_term_is_the_most_frequent_over_every_class(pilot):
+    # incidence sorts terms within their class: its first term (APPLICATION SITE PRURITUS, 50
+    # subjects) is not the most frequent; plain pandas on the same files:
+    #   te.groupby("AEDECOD").USUBJID.nunique().sort_values() -> PRURITUS 55
+    inc = safety.summarize_ae_incidence(pilot["adae"], pilot["adsl"], arms=list(pilot.arms))
+    top = safety.summarize_top_terms(inc, "TRT01A", list(pilot.arms), top=2)
+    assert top[["term", "n_subjects"]].values.tolist() == [["PRURITUS", 55], ["APPLICATION SITE PRURITUS", 50]]
+
+
+# -- records, top terms and their sentences ------------------------------------------------
+
+
+def test_summarize_ae_records_every_event_and_treatment_emergent():
+    s = safety.summarize_ae_records(adae(), adsl(), arms=ARMS)
+    # S2's Pyrexia is recorded but not treatment-emergent; S3 is outside the safety population
+    assert s.to_dict("list") == {"TRT01A": ["A", "B", "C", "Total"], "n_records": [4, 3, 0, 7],
+                                 "n_teae": [3, 3, 0, 6], "n": [2, 2, 0, 4]}
+
+
+def test_summarize_ae_records_without_flag_and_one_arm():
+    s = safety.summarize_ae_records(adae(), adsl(), arms=["A"], teae_flag=None)
+    assert s.to_dict("list") == {"TRT01A": ["A"], "n_records": [4], "n_teae": [4], "n": [2]}
+
+
+def test_summarize_ae_records_missing_flag():
+    with pytest.raises(ValueError, match="adae has no treatment-emergent flag 'TRTEMFL'"):
+        safety.summarize_ae_records(adae().drop(columns="TRTEMFL"), adsl())
+
+
+def test_no_adverse_events_reads_the_total():
+    r = pd.DataFrame({"TRT01A": ["A", "B", "Total"], "n_records": [0, 2, 2], "n_teae": [0, 1, 1], "n": [3, 3, 6]})
+    assert safety.no_adverse_events(r, "TRT01A", ["A", "B"]) is False
+    assert safety.no_adverse_events(r.assign(n_records=0), "TRT01A", ["A", "B"]) is True
+
+
+def test_format_ae_records_plural_singular_and_none():
+    r = pd.DataFrame({"TRT01A": ["A"], "n_records": [23], "n_teae": [21], "n": [40]})
+    assert safety.format_ae_records(r, "TRT01A", ["A"]) == (
+        "Of the 23 adverse events recorded for the safety population, 21 were treatment-emergent (TEAEs: starting "
+        "on or after the first dose) and are analysed; the listing at the end shows them all.")
+    one = safety.format_ae_records(r.assign(n_records=1, n_teae=1), "TRT01A", ["A"])
+    assert one.startswith("Of the 1 adverse event recorded for the safety population, 1 was treatment-emergent")
+    assert "dose) and is analysed;" in one
+    assert safety.format_ae_records(r.assign(n_records=0, n_teae=0), "TRT01A", ["A"]) == (
+        "No adverse events were recorded for the safety population, so no subject had a treatment-emergent "
+        "adverse event (TEAE: one starting on or after the first dose), every count of adverse events below is "
+        "zero and there is nothing to list.")
+
+
+def test_format_ae_listing_with_and_without_events():
+    r = pd.DataFrame({"TRT01A": ["A", "B", "Total"], "n_records": [0, 2, 2], "n_teae": [0, 2, 2], "n": [3, 3, 6]})
+    assert safety.format_ae_listing(r, "TRT01A", ["A", "B"]).startswith("Every adverse event of the safety population")
+    assert safety.format_ae_listing(r.assign(n_records=0), "TRT01A", ["A", "B"]) == (
+        "No adverse events were recorded for the safety population: there is nothing to list.")
+
+
+def test_summarize_top_terms_over_every_class_ties_by_name():
+    inc = safety.summarize_ae_incidence(adae(), adsl(), arms=ARMS)
+    top = safety.summarize_top_terms(inc, "TRT01A", ARMS)
+    assert top[["soc", "term", "n_subjects"]].values.tolist() == [
+        ["INF", "Influenza", 2], ["GEN", "Injection site reaction", 2], ["INF", "Pneumonia", 1]]
+    assert top["TRT01A"].unique().tolist() == ["Total"]
+    assert safety.summarize_top_terms(inc, "TRT01A", ARMS, top=1)["term"].tolist() == ["Influenza"]
+    one_arm = safety.summarize_top_terms(safety.summarize_ae_incidence(adae(), adsl(), arms=["A"]), "TRT01A", ["A"])
+    assert one_arm[["term", "n_subjects"]].values.tolist() == [["Influenza", 1], ["Injection site reaction", 1]]
+
+
+def test_format_ae_terms_names_the_most_frequent_term():
+    inc = safety.summarize_ae_incidence(adae(), adsl(), arms=ARMS)
+    assert safety.format_ae_terms(inc, "TRT01A", ARMS) == (
+        "Events were reported in 2 classes under 3 preferred terms; the most frequent was Influenza "
+        "(2 subjects, 50.0%).")
+    no_soc = safety.summarize_ae_incidence(adae(), adsl(), arms=["B"], soc=None)
+    assert safety.format_ae_terms(no_soc, "TRT01A", ["B"]) == (
+        "Events were reported under 3 preferred terms; the most frequent was Influenza (1 subject, 50.0%).")
+
+
+# -- a trial with no adverse events: adae has its columns but no rows ----------------------
+
+
+def empty_adaes() -> list[pd.DataFrame]:
+    """A header-only adae as built here and as the loader returns it (text, categories)."""
+    return [adae().iloc[:0], adae().astype("str").astype({"USUBJID": "category"}).iloc[:0]]
+
+
+@pytest.mark.parametrize("ae", empty_adaes())
+def test_summarize_teae_overview_no_events_is_recorded_zeros(ae):
+    s = safety.summarize_teae_overview(ae, adsl(), arms=ARMS)
+    assert list(s.columns) == list(safety.summarize_teae_overview(adae(), adsl(), arms=ARMS).columns)
+    assert s["recorded"].all()  # the columns are there: zeros, not "not recorded"
+    assert s["n_subjects"].tolist() == [0] * 24 and s["n_events"].tolist() == [0] * 24
+    assert s["n"].tolist()[:4] == [2, 2, 0, 4]
+    assert s["pct"].tolist()[:2] == [0.0, 0.0] and np.isnan(s["pct"].iloc[2])
+    assert s.loc[s["category"] == "fatal", "criterion"].iloc[0] == "AEOUT = FATAL or AETOXGR = 5"
+    table = safety.teae_overview_table(s, "TRT01A", ARMS)
+    assert table.display.iloc[:, 1:].stack().unique().tolist() == ["0"]
+    assert len(table.notes) == 2  # no "not recorded" note
+
+
+def test_summarize_teae_overview_no_events_missing_column_still_not_recorded():
+    s = safety.summarize_teae_overview(adae().drop(columns=["AEREL"]).iloc[:0], adsl(), arms=ARMS)
+    recorded = s.groupby("category", sort=False)["recorded"].first()
+    assert not recorded["related"] and recorded.drop("related").all()
+
+
+@pytest.mark.parametrize("ae", empty_adaes())
+def test_summarize_ae_records_no_events(ae):
+    s = safety.summarize_ae_records(ae, adsl(), arms=ARMS)
+    assert s.to_dict("list") == {"TRT01A": ["A", "B", "C", "Total"], "n_records": [0, 0, 0, 0],
+                                 "n_teae": [0, 0, 0, 0], "n": [2, 2, 0, 4]}
+    assert safety.no_adverse_events(s, "TRT01A", ARMS) is True
+
+
+@pytest.mark.parametrize("ae", empty_adaes())
+def test_summarize_ae_incidence_no_events_keeps_the_zero_row(ae):
+    s = safety.summarize_ae_incidence(ae, adsl(), arms=ARMS)
+    assert list(s.columns) == list(safety.summarize_ae_incidence(adae(), adsl(), arms=ARMS).columns)
+    assert s[["level", "TRT01A", "n_subjects", "n_events", "n"]].values.tolist() == [
+        ["any", "A", 0, 0, 2], ["any", "B", 0, 0, 2], ["any", "C", 0, 0, 0], ["any", "Total", 0, 0, 4]]
+    assert safety.summarize_top_terms(s, "TRT01A", ARMS).empty
+    assert safety.format_ae_terms(s, "TRT01A", ARMS) == (
+        "No treatment-emergent adverse event was recorded: the table holds only the row of all events, with zeros.")
+    display = safety.ae_incidence_table(s, "TRT01A", ARMS, min_pct=5).display
+    assert display.values.tolist() == [["Any TEAE", "0", "0", "0", "0"]]
+
+
+@pytest.mark.parametrize("ae", empty_adaes())
+def test_summarize_ae_max_grade_no_events_every_grade_zero(ae):
+    s = safety.summarize_ae_max_grade(ae, adsl(), arms=ARMS, soc="AEBODSYS")
+    assert list(s.columns) == ["level", "soc", "grade", "grade_label", "TRT01A", "n_subjects", "n", "pct"]
+    assert s["grade_label"].unique().tolist() == ["Grade 1", "Grade 2", "Grade 3", "Grade 4", "Grade 5"]
+    assert s["n_subjects"].tolist() == [0] * 20 and s["level"].unique().tolist() == ["any"]
+    assert safety.format_worst_grade(s, "TRT01A", ARMS) == "none"
+    display = safety.ae_max_grade_table(s, "TRT01A", ARMS, "AETOXGR").display
+    assert display.iloc[:, 1:].stack().unique().tolist() == ["0"]
+
+
+def test_summarize_ae_max_grade_no_events_severity_scale():
+    s = safety.summarize_ae_max_grade(adae().iloc[:0], adsl(), arms=["A"], grade_var="AESEV")
+    assert s["grade_label"].tolist() == ["Mild", "Moderate", "Severe"] and s["n_subjects"].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("ae", empty_adaes())
+def test_summarize_site_reactions_no_events_courses_and_grades_zero(ae):
+    s = safety.summarize_site_reactions(ae, adsl(), arms=ARMS, courses=COURSES)
+    assert list(s.columns) == ["section", "label", "course", "grade", "TRT01A", "n_subjects", "n_events", "n", "pct"]
+    assert s.groupby("section", sort=False).size().to_dict() == {"any": 4, "course": 8, "grade": 20}
+    assert s["n_subjects"].tolist() == [0] * 32
+    assert s.loc[s["section"] != "grade", "n_events"].tolist() == [0] * 12
+    assert safety.format_counts_by_arm(s[s["section"] == "any"], "TRT01A", ["A", "B"]) == "A: 0 of 2 (0.0%); B: 0 of 2 (0.0%)"
+    display = safety.site_reaction_table(s, "TRT01A", ARMS, ["Injection site reaction"]).display
+    assert display.iloc[:, 2:].stack().unique().tolist() == ["0"]
+
+
+def test_compare_ae_rates_no_events():
+    ov = safety.summarize_teae_overview(adae().iloc[:0], adsl(), arms=["A", "B"])
+    c = safety.compare_ae_rates(ov, "TRT01A", ["A", "B"], "B")
+    assert len(c) == 6 and c["estimate"].tolist() == [0.0] * 6 and c["p_val"].tolist() == [1.0] * 6
+
+
+@pytest.mark.parametrize("ae", empty_adaes())
+def test_ae_listing_table_no_events_has_the_columns_and_no_rows(ae):
+    t = safety.ae_listing_table(ae, adsl(), arms=ARMS)
+    assert t.display.empty and t.data.empty
+    assert list(t.display.columns)[:3] == ["Subject", "Arm", "Day"]
+
+
+def test_safety_figures_no_events():
+    import matplotlib.pyplot as plt
+
+    ae = adae().iloc[:0]
+    inc = safety.summarize_ae_incidence(ae, adsl(), arms=["A", "B"])
+    fig = safety.ae_terms_figure(inc, "TRT01A", ["A", "B"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["No treatment-emergent adverse event was recorded"]
+    plt.close(fig)
+    reactions = safety.summarize_site_reactions(ae, adsl(), arms=["A", "B"], courses=COURSES)
+    fig = safety.site_reaction_course_figure(reactions, "TRT01A", ["A", "B"])
+    assert fig.axes[0].get_xlim() == (0.0, 1.0)  # zero bars on an axis from 0, not one around 0
+    plt.close(fig)
+
+
+def test_check_safety_summaries_no_events():
+    ae = adae().iloc[:0]
+    inc = safety.summarize_ae_incidence(ae, adsl(), arms=ARMS)
+    safety.check_safety_summaries(adsl(), {
+        "overview": safety.summarize_teae_overview(ae, adsl(), arms=ARMS), "incidence": inc,
+        "max grade": safety.summarize_ae_max_grade(ae, adsl(), arms=ARMS, soc="AEBODSYS"),
+        "site reactions": safety.summarize_site_reactions(ae, adsl(), arms=ARMS, courses=COURSES),
+    }, arms=ARMS, incidence=inc)

@@ -219,6 +219,68 @@ def test_write_table_csv(tmp_path):
     assert path.read_text(encoding="utf-8") == "arm,rate\nIL-2,0.9\n"
 
 
+@pytest.mark.parametrize("text", ["=1+2", "+A1", "-A1", "@SUM(A1:A2)", "\tcalc", "\r=1", "-", "+0.5 points"])
+def test_neutralise_formulas_each_trigger(text):
+    out = tb.neutralise_formulas(pd.DataFrame({"term": [text, "Fatigue"]}))
+    assert out["term"].tolist() == ["'" + text, "Fatigue"]
+
+
+def test_neutralise_formulas_numbers_unchanged():
+    df = pd.DataFrame({"change": [-1.5, 0.5, float("nan")], "n": pd.array([-2, 3, None], dtype="Int64"),
+                       "flag": [True, False, True],
+                       "text": ["-1.5", "+0.5", "-2e-3"], "mixed": [-1, "=x", 2.5]})
+    out = tb.neutralise_formulas(df)
+    assert out.dtypes.to_dict() == df.dtypes.to_dict()
+    pd.testing.assert_frame_equal(out.drop(columns="mixed"), df.drop(columns="mixed"))
+    assert out["mixed"].tolist() == [-1, "'=x", 2.5]
+
+
+def test_neutralise_formulas_missing_values_unchanged():
+    a = pd.Series(["=x", None, float("nan")], dtype="object")
+    b = pd.Series(["@x", pd.NA, "ok"], dtype="string")
+    c = pd.Series(["-x", None, "ok"], dtype="str")
+    out = tb.neutralise_formulas(pd.DataFrame({"a": a, "b": b, "c": c}))
+    assert out["a"].iloc[0] == "'=x" and out["a"].iloc[1] is None and pd.isna(out["a"].iloc[2])
+    assert out["b"].dtype == "string" and out["b"].iloc[0] == "'@x" and out["b"].iloc[1] is pd.NA
+    assert out["c"].dtype == c.dtype and out["c"].iloc[0] == "'-x" and pd.isna(out["c"].iloc[1])
+
+
+def test_neutralise_formulas_categorical_keeps_order_and_codes():
+    s = pd.Categorical(["=HYPERLINK(\"x\")", "Fatigue", None, "=HYPERLINK(\"x\")"],
+                       categories=["Fatigue", "=HYPERLINK(\"x\")"], ordered=True)
+    out = tb.neutralise_formulas(pd.DataFrame({"term": s}))["term"]
+    assert out.dtype == pd.CategoricalDtype(["Fatigue", "'=HYPERLINK(\"x\")"], ordered=True)
+    assert out.tolist()[:2] == ["'=HYPERLINK(\"x\")", "Fatigue"] and pd.isna(out.iloc[2])
+
+
+def test_neutralise_formulas_categorical_clash_with_an_existing_category():
+    out = tb.neutralise_formulas(pd.DataFrame({"term": pd.Categorical(["=x", "'=x"])}))["term"]
+    assert out.tolist() == ["'=x", "'=x"] and list(out.cat.categories) == ["'=x"]
+
+
+def test_neutralise_formulas_column_names_and_input_not_modified():
+    df = pd.DataFrame({"=cmd": ["=1"], "arm": ["A"], 3: [-1.0]}, index=[7])
+    before = df.copy()
+    out = tb.neutralise_formulas(df)
+    assert list(out.columns) == ["'=cmd", "arm", 3] and out.index.tolist() == [7]
+    assert out.iloc[0].tolist() == ["'=1", "A", -1.0]
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_neutralise_formulas_empty_frame():
+    df = pd.DataFrame({"term": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64")})
+    pd.testing.assert_frame_equal(tb.neutralise_formulas(df), df)
+
+
+def test_write_table_csv_neutralises_formulas_but_not_numbers(tmp_path):
+    data = pd.DataFrame({"term": ['=HYPERLINK("http://x.example","x")', "-1.5", "Pyrexia"], "estimate": [-1.5, 0.5, 2.0]})
+    t = ResultTable("ae", "Adverse events", data)
+    path = tb.write_table_csv(t, tmp_path)
+    assert path.read_text(encoding="utf-8") == (
+        'term,estimate\n"\'=HYPERLINK(""http://x.example"",""x"")",-1.5\n-1.5,0.5\nPyrexia,2.0\n')
+    assert t.data["term"].iloc[0].startswith("=")  # the table itself keeps the text
+
+
 def test_result_table_to_html_contains_title_notes_and_cells():
     display = pd.DataFrame({"Visit": ["Week 12"], "IL-2": ["36/40 (90.0%) [76.3-97.2]"]})
     t = ResultTable("sri-response", "SRI-4 responders", display, notes=["Clopper-Pearson 95% CI."])

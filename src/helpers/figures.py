@@ -309,17 +309,32 @@ def paired_figure(
     return fig
 
 
-def bar_figure(df: pd.DataFrame, label: str, value: str, xlabel: str, hue: str | None = None, hue_order: Sequence[str] | None = None):
-    """Horizontal bars, one per row of ``df`` (top to bottom in the given order)."""
+def bar_figure(
+    df: pd.DataFrame, label: str, value: str, xlabel: str, hue: str | None = None,
+    hue_order: Sequence[str] | None = None, empty_text: str = "No data to show.",
+):
+    """Horizontal bars, one per row of ``df`` (top to bottom in the given order).
+
+    Without rows, a small figure that says ``empty_text`` instead of empty axes; when
+    every value is 0, the axis runs from 0 (no bars, rather than an axis around 0).
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    if df.empty:
+        with style():
+            fig, ax = plt.subplots(figsize=(7, 1.2))
+            ax.axis("off")
+            ax.text(0.5, 0.5, empty_text, ha="center", va="center", transform=ax.transAxes)
+        return fig
     with style():
         n = df[label].nunique()
         fig, ax = plt.subplots(figsize=(7, 0.32 * n + 1.2))
         palette = [s["color"] for s in arm_styles(hue_order).values()] if hue_order else None
         sns.barplot(df, y=label, x=value, hue=hue, hue_order=hue_order, ax=ax, orient="h",
                     palette=palette if hue else None, color=None if hue else "#0173b2")
+        if not (pd.to_numeric(df[value], errors="coerce").fillna(0) != 0).any():
+            ax.set_xlim(0, 1)  # every bar is 0: an axis from 0, not one centred on 0
         ax.set_xlabel(xlabel)
         ax.set_ylabel("")
         if hue:

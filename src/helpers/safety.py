@@ -7,7 +7,8 @@ as defaults. A flag is set only when it is ``"Y"``; a blank flag means ``"N"`` (
 CDISC pilot leaves records that are not flagged blank). Denominators are the subjects
 of the safety population in each arm; an arm without subjects keeps its column, with
 zero counts and no percentage. With several arms every summary also has a ``Total``
-arm (all listed arms together).
+arm (all listed arms together). An ``adae`` with its columns but no rows (a trial with no
+adverse events) gives the same frames with zeros in every arm, never "not recorded".
 
 ``summarize_*`` return tidy frames (snake_case columns, unrounded; the arm column keeps
 the arm variable's name, as in :func:`helpers.tables.spread_by_arm`), ``compare_*``
@@ -39,6 +40,10 @@ SEVERITY_LABELS: dict[int, str] = {1: "Mild", 2: "Moderate", 3: "Severe"}
 #: What a summary row shows when the export lacks the column it needs.
 NOT_RECORDED = "not recorded"
 NOT_GRADED = "Grade not recorded"
+#: What the prose says when ``adae`` holds no event of the safety population.
+NO_AE = "No adverse events were recorded for the safety population"
+#: What the prose and the figure of terms say when no event is treatment-emergent.
+NO_TEAE = "No treatment-emergent adverse event was recorded"
 #: Laboratory grades 0 (normal) to 4 of the CTCAE v5.0 "decreased" terms.
 LAB_GRADES: tuple[int, ...] = (0, 1, 2, 3, 4)
 
@@ -66,9 +71,15 @@ def _flag(s: pd.Series) -> pd.Series:
 
 
 def _recorded(df: pd.DataFrame, column: str | None) -> bool:
-    """Whether ``column`` exists and holds at least one value that is not blank."""
+    """Whether ``column`` exists and holds at least one value that is not blank.
+
+    A column of a table without rows counts as recorded: no event lacks the value, so
+    its counts are zeros, not "not recorded" (a trial with no adverse events).
+    """
     if column is None or column not in df.columns:
         return False
+    if not len(df):
+        return True
     s = df[column]
     if pd.api.types.is_numeric_dtype(s):
         return bool(s.notna().any())
@@ -274,6 +285,60 @@ def derive_teae(
     return ae.merge(pop, on="USUBJID", how="inner", validate="many_to_one").reset_index(drop=True)
 
 
+def summarize_ae_records(
+    adae: pd.DataFrame,
+    adsl: pd.DataFrame,
+    arm: str = "TRT01A",
+    arms: Sequence[str] | None = None,
+    safety_flag: str = "SAFFL",
+    teae_flag: str | None = "TRTEMFL",
+) -> pd.DataFrame:
+    """Adverse events recorded for the safety population, and how many of them are
+    treatment-emergent.
+
+    Parameters
+    ----------
+    adae, adsl : DataFrame
+    arm, arms : see :func:`summarize_teae_overview`
+    safety_flag, teae_flag : str
+        See :func:`derive_teae`.
+
+    Returns
+    -------
+    DataFrame
+        The arm column (arms in order, then ``Total`` with several arms),
+        ``n_records`` (every adverse event of the arm's safety population, whether
+        treatment-emergent or not), ``n_teae`` (those that are treatment-emergent; all
+        of them when ``teae_flag`` is ``None``) and ``n`` (subjects of the safety
+        population). An ``adae`` without rows (a trial with no adverse events) gives
+        zeros.
+
+    Examples
+    --------
+    >>> adsl = pd.DataFrame({"USUBJID": ["1", "2", "3"], "TRT01A": ["A", "A", "B"], "SAFFL": "Y"})
+    >>> adae = pd.DataFrame({"USUBJID": ["1", "1", "2"], "TRTEMFL": ["Y", "", "Y"]})
+    >>> summarize_ae_records(adae, adsl, arms=["A", "B"])
+      TRT01A  n_records  n_teae  n
+    0      A          3       2  2
+    1      B          0       0  1
+    2  Total          3       2  3
+    >>> summarize_ae_records(adae.iloc[:0], adsl, arms=["A", "B"])["n_records"].tolist()
+    [0, 0, 0]
+    """
+    arms = _arm_list(adsl, arm, arms)
+    n = _denominators(_population(adsl, arm, arms, safety_flag, "summarize_ae_records"), arm, arms)
+    every = derive_teae(adae, adsl, arm, safety_flag, None)
+    te = every if teae_flag is None else derive_teae(adae, adsl, arm, safety_flag, teae_flag)
+    every, te = every[every[arm].isin(arms)], te[te[arm].isin(arms)]
+    rows = [
+        {arm: a, "n_records": len(every) if a == "Total" else int((every[arm] == a).sum()),
+         "n_teae": len(te) if a == "Total" else int((te[arm] == a).sum()), "n": n[a]}
+        for a in arm_columns(arms)
+    ]
+    return pd.DataFrame(rows, columns=[arm, "n_records", "n_teae", "n"]).astype(
+        {"n_records": "int64", "n_teae": "int64", "n": "int64"})
+
+
 def summarize_safety_population(
     adsl: pd.DataFrame, arm: str = "TRT01A", arms: Sequence[str] | None = None, safety_flag: str = "SAFFL"
 ) -> pd.DataFrame:
@@ -340,8 +405,9 @@ def summarize_teae_overview(
     Notes
     -----
     A row is not recorded when the column it needs is absent, or, for the text columns
-    ``AEREL``, ``AEACN``, ``AEOUT`` and the grade, blank in every row of ``adae``. A
-    blank ``AESER`` or ``AESDTH`` means "N". An event is fatal when ``AEOUT`` is
+    ``AEREL``, ``AEACN``, ``AEOUT`` and the grade, blank in every row of ``adae`` (an
+    ``adae`` without rows has nothing blank: its rows are zeros). A blank ``AESER`` or
+    ``AESDTH`` means "N". An event is fatal when ``AEOUT`` is
     ``FATAL``, ``AESDTH`` is ``Y`` or its CTCAE grade is 5.
 
     Examples
@@ -483,6 +549,48 @@ def summarize_ae_incidence(
         for name in _order_by_total(terms, "term", arm, arms):
             parts.append(terms[terms["term"] == name])
     return pd.concat(parts, ignore_index=True)
+
+
+def summarize_top_terms(
+    incidence: pd.DataFrame, arm: str, arms: Sequence[str], top: int | None = None
+) -> pd.DataFrame:
+    """The preferred terms of :func:`summarize_ae_incidence` by descending incidence
+    over all subjects (the ``Total`` column with several arms, else the arm).
+
+    Parameters
+    ----------
+    incidence : DataFrame
+        From :func:`summarize_ae_incidence`.
+    arm : str
+    arms : sequence of str
+    top : int, optional
+        Keep the first ``top`` rows.
+
+    Returns
+    -------
+    DataFrame
+        The ``term`` rows of ``incidence`` in the total column with at least one
+        subject, every column kept, sorted by descending ``n_subjects`` then by term
+        (across classes, unlike ``incidence``, which sorts terms within their class);
+        no rows when no event is treatment-emergent.
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"level": ["any", "soc", "term", "soc", "term", "term"],
+    ...                     "soc": ["", "Gen", "Gen", "Inf", "Inf", "Inf"],
+    ...                     "term": ["", "", "Pyrexia", "", "Influenza", "Cold"],
+    ...                     "TRT01A": "A", "n_subjects": [4, 2, 2, 3, 3, 0]})
+    >>> summarize_top_terms(inc, "TRT01A", ["A"])[["soc", "term", "n_subjects"]]
+       soc       term  n_subjects
+    0  Inf  Influenza           3
+    1  Gen    Pyrexia           2
+    """
+    terms = incidence[(incidence["level"] == "term") & (incidence[arm] == _total_column(arms))
+                      & (incidence["n_subjects"] > 0)]
+    terms = terms.assign(_name=terms["term"].astype("str")).sort_values(
+        ["n_subjects", "_name"], ascending=[False, True], kind="stable").drop(columns="_name")
+    terms = terms.reset_index(drop=True)
+    return terms if top is None else terms.head(top)
 
 
 def summarize_ae_max_grade(
@@ -1217,6 +1325,88 @@ def format_worst_grade(summary: pd.DataFrame, arm: str, arms: Sequence[str]) -> 
     return str(label).lower()
 
 
+def no_adverse_events(records: pd.DataFrame, arm: str, arms: Sequence[str]) -> bool:
+    """Whether the safety population has no adverse event at all, from
+    :func:`summarize_ae_records` (the chapter's flag ``no_adverse_events``).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"TRT01A": ["A"], "n_records": [0], "n_teae": [0], "n": [5]})
+    >>> no_adverse_events(r, "TRT01A", ["A"]), no_adverse_events(r.assign(n_records=2), "TRT01A", ["A"])
+    (True, False)
+    """
+    total = records.loc[records[arm] == _total_column(arms), "n_records"]
+    return bool(int(total.sum()) == 0)
+
+
+def _plural(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
+def format_ae_records(records: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
+    """The sentence saying how many adverse events were recorded and analysed, from
+    :func:`summarize_ae_records`.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"TRT01A": ["A"], "n_records": [12], "n_teae": [10], "n": [5]})
+    >>> format_ae_records(r, "TRT01A", ["A"])[:100]
+    'Of the 12 adverse events recorded for the safety population, 10 were treatment-emergent (TEAEs: star'
+    >>> format_ae_records(r.assign(n_records=0, n_teae=0), "TRT01A", ["A"])[:60]
+    'No adverse events were recorded for the safety population, s'
+    """
+    total = records[records[arm] == _total_column(arms)].iloc[0]
+    k, te = int(total["n_records"]), int(total["n_teae"])
+    if k == 0:
+        return (f"{NO_AE}, so no subject had a treatment-emergent adverse event (TEAE: one starting on or after "
+                "the first dose), every count of adverse events below is zero and there is nothing to list.")
+    return (f"Of the {_plural(k, 'adverse event', 'adverse events')} recorded for the safety population, "
+            f"{te} {'was' if te == 1 else 'were'} treatment-emergent (TEAEs: starting on or after the first dose) "
+            f"and {'is' if te == 1 else 'are'} analysed; the listing at the end shows them all.")
+
+
+def format_ae_listing(records: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
+    """The sentence that opens the listing of adverse events (or says there is none),
+    from :func:`summarize_ae_records`.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"TRT01A": ["A"], "n_records": [0], "n_teae": [0], "n": [5]})
+    >>> format_ae_listing(r, "TRT01A", ["A"])
+    'No adverse events were recorded for the safety population: there is nothing to list.'
+    """
+    if no_adverse_events(records, arm, arms):
+        return f"{NO_AE}: there is nothing to list."
+    return ("Every adverse event of the safety population, treatment-emergent or not, by subject; search or sort "
+            "it in the page, or download it.")
+
+
+def format_ae_terms(incidence: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
+    """The sentence on the classes and preferred terms reported and the most frequent
+    term, from :func:`summarize_ae_incidence` (the term is the first of
+    :func:`summarize_top_terms`).
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"level": ["any", "soc", "term", "term"], "soc": ["", "Gen", "Gen", "Gen"],
+    ...                     "term": ["", "", "Pyrexia", "Fatigue"], "TRT01A": "A",
+    ...                     "n_subjects": [3, 3, 2, 1], "pct": [75.0, 75.0, 50.0, 25.0]})
+    >>> format_ae_terms(inc, "TRT01A", ["A"])
+    'Events were reported in 1 class under 2 preferred terms; the most frequent was Pyrexia (2 subjects, 50.0%).'
+    >>> format_ae_terms(inc.iloc[:1].assign(n_subjects=0, pct=0.0), "TRT01A", ["A"])
+    'No treatment-emergent adverse event was recorded: the table holds only the row of all events, with zeros.'
+    """
+    terms = summarize_top_terms(incidence, arm, arms)
+    if not len(terms):
+        return f"{NO_TEAE}: the table holds only the row of all events, with zeros."
+    n_soc = incidence.loc[incidence["level"] == "soc", "soc"].nunique()
+    where = f"in {_plural(n_soc, 'class', 'classes')} " if n_soc else ""
+    top = terms.iloc[0]
+    k = int(top["n_subjects"])
+    return (f"Events were reported {where}under {_plural(len(terms), 'preferred term', 'preferred terms')}; "
+            f"the most frequent was {top['term']} ({_plural(k, 'subject', 'subjects')}, {top['pct'] / 100:.1%}).")
+
+
 def recorded_value(x: object) -> object:
     """What a chapter glues for a count that may be missing: the number, or
     ``"not recorded"``.
@@ -1466,19 +1656,18 @@ def ae_listing_table(
 
 
 def ae_terms_figure(incidence: pd.DataFrame, arm: str, arms: Sequence[str], top: int = 15):
-    """Horizontal bars: the ``top`` most frequent preferred terms, % of subjects per arm."""
+    """Horizontal bars: the ``top`` most frequent preferred terms, % of subjects per arm;
+    without a treatment-emergent event, a figure that says so (:data:`NO_TEAE`)."""
     from helpers.figures import bar_figure
 
     terms = incidence[incidence["level"] == "term"]
-    tot = terms[terms[arm] == _total_column(arms)]
-    tot = tot.assign(_name=tot["term"]).sort_values(["n_subjects", "_name"], ascending=[False, True], kind="stable")
-    chosen = list(dict.fromkeys(tot["term"]))[:top]
+    chosen = list(dict.fromkeys(summarize_top_terms(incidence, arm, arms)["term"]))[:top]
     df = terms[terms["term"].isin(chosen) & terms[arm].isin(arms)]
     df = df.assign(_o=df["term"].map({t: i for i, t in enumerate(chosen)})).sort_values(["_o"], kind="stable")
     df = df.assign(pct=df["pct"].fillna(0.0))
     several = len(arms) > 1
     return bar_figure(df, "term", "pct", "Subjects with the event, %", hue=arm if several else None,
-                      hue_order=list(arms) if several else None)
+                      hue_order=list(arms) if several else None, empty_text=NO_TEAE)
 
 
 def site_reaction_course_figure(reactions: pd.DataFrame, arm: str, arms: Sequence[str]):

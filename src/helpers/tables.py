@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,14 +73,94 @@ class ResultTable:
 
 
 def write_table_csv(table: ResultTable, folder: Path) -> Path:
-    """Write a table's data as ``<folder>/<name>.csv`` (atomically) and return the path."""
+    """Write a table's data as ``<folder>/<name>.csv`` (atomically) and return the path.
+
+    Text that a spreadsheet would run as a formula is neutralised first
+    (:func:`neutralise_formulas`): the downloads hold terms and labels from the data.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{table.name}.csv"
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    table.data.to_csv(tmp, index=False, lineterminator="\n")
+    neutralise_formulas(table.data).to_csv(tmp, index=False, lineterminator="\n")
     os.replace(tmp, path)
     return path
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV Injection).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _neutralised(x: object) -> object:
+    """``x`` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
+    if not isinstance(x, str) or not x.startswith(FORMULA_TRIGGERS) or _PLAIN_NUMBER.fullmatch(x):
+        return x
+    return "'" + x
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cannot run as a formula when the CSV is opened in
+    a spreadsheet.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any table; it is not modified.
+
+    Returns
+    -------
+    DataFrame
+        The same index, column order and dtypes. Every text cell (in object, string or
+        categorical columns: for a categorical, its category, in the same order) and
+        every text column name that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+        carriage return gets a single quote in front, unless it is a plain number such
+        as ``"-1.5"`` or ``"+0.5"``. Numbers (numeric columns, and numbers in object
+        columns), missing values and other text are unchanged.
+
+    Notes
+    -----
+    A spreadsheet opening a CSV runs a cell that starts with one of those characters
+    as a formula (``=HYPERLINK(...)`` in an adverse-event term becomes a link, other
+    formulas can fetch data or run commands). The leading quote makes it text; this is
+    the mitigation OWASP advises. The page's HTML tables need no such step: their text
+    is escaped.
+
+    References
+    ----------
+    OWASP Foundation, "CSV Injection",
+    https://owasp.org/www-community/attacks/CSV_Injection
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"term": ["=1+2", "@SUM(A1)", "-1.5", "Fatigue", None],
+    ...                    "change": [-1.5, 0.5, 1.0, 2.0, None]})
+    >>> out = neutralise_formulas(df)
+    >>> out["term"].tolist()
+    ["'=1+2", "'@SUM(A1)", '-1.5', 'Fatigue', nan]
+    >>> out["change"].tolist()
+    [-1.5, 0.5, 1.0, 2.0, nan]
+    """
+    out = frame.copy()
+    for i, (_, s) in enumerate(frame.items()):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            new = [_neutralised(c) for c in s.cat.categories]
+            if new != list(s.cat.categories):
+                if len(set(new)) == len(new):
+                    out.isetitem(i, s.cat.rename_categories(new))
+                else:  # a neutralised category equals another one: merge them
+                    out.isetitem(i, pd.Categorical(s.astype("object").map(_neutralised)))
+        elif pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
+            # only the cells that change are set: every other value (None, NaN, NA) stays as it is
+            hit = [j for j, x in enumerate(s) if _neutralised(x) is not x]
+            if hit:
+                column = s.copy()
+                column.iloc[hit] = [_neutralised(s.iloc[j]) for j in hit]
+                out.isetitem(i, column)
+    names = [_neutralised(c) for c in frame.columns]
+    if names != list(frame.columns):
+        out.columns = names
+    return out
 
 
 # ---------------------------------------------------------------------------------------
