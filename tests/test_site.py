@@ -567,6 +567,11 @@ def key_results_rows(landing_md: str) -> list[list[str]]:
     return rows
 
 
+def glue_format(value: object, fmt: str) -> str:
+    """A value formatted as myst-nb's ``{glue:text}`` does (``s`` takes any value as text)."""
+    return format(str(value), fmt) if fmt.endswith("s") else format(value, fmt)
+
+
 def check_key_results(site: Site, browser) -> tuple[dict, str]:
     """The Key results table of intro.html shows, value by value, what results.json
     holds, formatted as the landing page's source asks; returns results and the table's
@@ -591,12 +596,12 @@ def check_key_results(site: Site, browser) -> tuple[dict, str]:
     # the values, one by one, in the order the source cites them
     assert len(shown) == len(cited), (shown, cited)
     for text, (name, fmt) in zip(shown, cited, strict=True):
-        want = format(results[name], fmt)
+        want = glue_format(results[name], fmt)
         assert text.strip() == want, f"{name}: the page shows {text!r}, results.json has {results[name]!r} ({want!r})"
 
     # and each row whole, with the words around them
     def filled(cell: str) -> str:
-        return " ".join(GLUE.sub(lambda m: format(results[m["name"]], m["fmt"] or ""), cell).replace("**", "").split())
+        return " ".join(GLUE.sub(lambda m: glue_format(results[m["name"]], m["fmt"] or ""), cell).replace("**", "").split())
 
     assert [[" ".join(c.split()) for c in row] for row in cells] == [[filled(c) for c in row] for row in rows]
     return results, " | ".join(" | ".join(r) for r in cells)
@@ -758,3 +763,40 @@ def test_followup_listing_is_searchable_and_sortable(followup_url: str, chromium
         check_listing_sort(page, "control")
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------------------
+# text from cohort.yml never runs as script (issue #11)
+
+
+def test_hostile_cohort_text_never_runs_as_script(chromium, tmp_path: Path):
+    import subprocess
+    import sys
+
+    from tinybook import make_book
+
+    book = make_book(tmp_path / "book")
+    cohort = book / "data" / "<img src=x onerror=alert(5)>"
+    (book / "data" / "tiny").rename(cohort)
+    (cohort / "cohort.yml").write_text(
+        'title: "T <img src=x onerror=alert(1)>"\nlabel: "L <img src=x onerror=alert(2)>"\n'
+        'registry: "R <script>alert(3)</script>"\nsimulated: true\ncontract: adam\narms: [A]\nchapters: [cohort]\n'
+        "description: |\n  ```\n  <script>alert(4)</script>\n")
+    out = tmp_path / "site"
+    proc = subprocess.run([sys.executable, "-m", "helpers", "build", str(cohort), "--root", str(book), "-j", "1",
+                           "--output", str(out)], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    dialogs: list[str] = []
+    server = serve(out.resolve())
+    url = next(server)
+    context = chromium.new_context()
+    try:
+        for name in site_pages(out.resolve()):
+            page = context.new_page()
+            page.on("dialog", lambda d, name=name: (dialogs.append(f"{name}: {d.message}"), d.dismiss()))
+            page.goto(url + name, wait_until="load")
+            page.close()
+    finally:
+        context.close()
+        server.close()
+    assert not dialogs, dialogs

@@ -11,13 +11,14 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from helpers.data import Cohort, load_cohort
+from helpers.disclosure import is_count_name, mask_count, mask_data, mask_display
 from helpers.errors import ConfigError
 from helpers.paths import project_root, resolve_path
 
@@ -75,6 +76,7 @@ class Chapter:
     downloads_url: str
     number: int
     arm_override: str | None = None
+    profile: str = "full"
     glued: dict[str, object] = field(default_factory=dict)
     _tables: int = 0
     _listing_loader_shown: bool = False
@@ -90,13 +92,15 @@ class Chapter:
         downloads_dir: str | Path | None = None,
         downloads_url: str | None = None,
         arm_var: str | None = None,
+        profile: str | None = None,
     ) -> Chapter:
         """Load and validate the cohort and resolve the chapter's parameters.
 
         ``primary_week``, ``alpha`` and ``arm_var`` default to the cohort config's (pass
         ``primary_week=None`` for that; a chapter that leaves it out has no primary week);
         a primary week outside the visit schedule, or an arm variable ``adsl`` lacks, is an
-        error.
+        error. ``profile`` (default: the cohort config's) ``public`` leaves out subject-level
+        listings and shows small counts as "< n" (:mod:`helpers.disclosure`).
         """
         cohort = load_cohort(resolve_path(cohort_dir), data_dir=resolve_path(data_dir) if data_dir else None)
         config = cohort.config
@@ -116,7 +120,13 @@ class Chapter:
         if arm_var is not None and arm_var not in cohort["adsl"].columns:
             raise ConfigError(f"arm_var {arm_var!r} is not a column of adsl ({cohort.files['adsl']})")
         override = arm_var if arm_var not in (None, config.arm_var) else None
-        return cls(name, cohort, week, a, resolve_path(out) if out.is_absolute() else out.resolve(), url, number, override)
+        from helpers.config import PROFILES
+
+        profile = profile or config.profile
+        if profile not in PROFILES:
+            raise ConfigError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
+        return cls(name, cohort, week, a, resolve_path(out) if out.is_absolute() else out.resolve(), url, number,
+                   override, profile)
 
     # -- the cohort ------------------------------------------------------------------
     @property
@@ -138,6 +148,11 @@ class Chapter:
     @property
     def several_arms(self) -> bool:
         return len(self.arms) > 1
+
+    @property
+    def public(self) -> bool:
+        """Whether this is a public build (see :mod:`helpers.disclosure`)."""
+        return self.profile == "public"
 
     @property
     def confidence(self) -> float:
@@ -187,6 +202,8 @@ class Chapter:
         if name in self.glued:
             raise ValueError(f"glue name {name!r} is used twice in chapter {self.name}")
         v = plain(value)
+        if self.public and is_count_name(name):
+            v = mask_count(v, self.config.min_cell_count)
         glue(name, v, display=False)
         self.glued[name] = v
 
@@ -224,6 +241,10 @@ class Chapter:
 
         self._tables += 1
         label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
+        if self.public:
+            threshold = self.config.min_cell_count
+            table = replace(table, display=mask_display(table.display, threshold), data=mask_data(table.data, threshold),
+                            notes=[*table.notes, f"Counts from 1 to {threshold - 1} are shown as \"< {threshold}\" (public build)."])
         path = write_table_csv(table, self.downloads_dir)
         link = html.escape(f"{self.downloads_url}{path.name}")
         title = f"{label}. {table.title}"
@@ -248,6 +269,11 @@ class Chapter:
 
         self._tables += 1
         label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
+        if self.public:
+            display(HTML(f'<div class="result-table listing" id="{html.escape(table.name)}"><p><strong>{label}. '
+                         f'{html.escape(table.title)}</strong>: a subject-level listing, left out of this public build '
+                         "(it would show individual patients' records).</p></div>"))
+            return
         path = write_table_csv(table, self.downloads_dir)
         link = html.escape(f"{self.downloads_url}{path.name}")
         # The DataTables bundle is inlined once per page: served by the page itself it works

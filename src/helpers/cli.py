@@ -6,22 +6,41 @@ Run ``python -m helpers --help`` (or ``python -m helpers build --help``) for the
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
 
 import yaml
 
-from helpers.errors import HelpersError
+from helpers.errors import ConfigError, HelpersError
 
 
 def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:
+    """``--set CHAPTER.PARAMETER=VALUE`` options as ``{chapter: {parameter: value}}``.
+
+    VALUE is a YAML literal (``0.4``, ``holm``, ``[a, b]``, ``null``). What can be checked
+    without the notebook is checked here: the form, the chapter, the parameter name, the
+    YAML, and the range of a probability (``alpha``, ``*_rate``). The build checks the
+    value's type against the notebook's default (``config.check_parameter_value``).
+    A parameter given twice keeps the last value.
+    """
+    from helpers.config import CHAPTERS, check_parameter_value, parse_yaml_value
+
     out: dict[str, dict[str, object]] = {}
     for item in values:
-        name, sep, value = item.partition("=")
-        chapter, dot, param = name.partition(".")
+        name, sep, text = item.partition("=")
+        chapter, dot, param = name.strip().partition(".")
         if not sep or not dot or not chapter or not param:
-            raise HelpersError(f"--set {item!r}: expected CHAPTER.PARAMETER=VALUE, e.g. sri.null_rate=0.4")
-        out.setdefault(chapter, {})[param] = yaml.safe_load(value)
+            raise ConfigError(f"--set {item!r}: expected CHAPTER.PARAMETER=VALUE, e.g. sri.null_rate=0.4")
+        where = f"--set {chapter}.{param}"
+        if chapter not in CHAPTERS:
+            close = difflib.get_close_matches(chapter, CHAPTERS, n=1, cutoff=0.6)
+            maybe = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}: no chapter {chapter!r}{maybe}; the book has {list(CHAPTERS)}")
+        if not param.isidentifier():
+            raise ConfigError(f"{where}: {param!r} is not a parameter name (letters, digits and _)")
+        value = parse_yaml_value(text, where)
+        out.setdefault(chapter, {})[param] = check_parameter_value(chapter, param, value, None)
     return out
 
 
@@ -36,6 +55,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         force=args.force,
         overrides=_parse_set(args.set),
         work_dir=args.work_dir,
+        wait=args.wait,
+        profile=args.profile,
+        root=Path(args.root) if args.root else None,
     )
     return 0
 
@@ -113,6 +135,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", "-j", type=int, help="chapters executed at once (default: one per core)")
     b.add_argument("--force", action="store_true", help="execute and render everything, ignoring the cache")
     b.add_argument("--work-dir", help="keep executed notebooks, the cache and Sphinx's files here (default _build/.work/<cohort>)")
+    b.add_argument("--profile", choices=("full", "public"),
+                   help="public: no subject-level listings or notebook sources, small counts as '< 5' "
+                        "(default: the cohort config's profile, else full)")
+    b.add_argument("--root", help="the book to build (a folder with _config.yml and chapters/; default: this repository)")
+    b.add_argument("--wait", action="store_true",
+                   help="if another build of this cohort is running, wait for it (default: exit with status 75)")
     b.add_argument("--set", action="append", default=[], metavar="CHAPTER.PARAM=VALUE",
                    help="override a chapter parameter, e.g. --set sri.null_rate=0.4 (repeatable)")
     b.set_defaults(func=_cmd_build)
@@ -141,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_status", 1)
     except KeyboardInterrupt:
         print("interrupted; the published site was left as it was", file=sys.stderr)
         return 130

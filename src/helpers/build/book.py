@@ -10,8 +10,13 @@ The steps, and why they are in this order:
    the published site was built from.
 4. Render with Jupyter Book, execution off, into the persistent staging folder, so
    Sphinx only re-reads what changed.
-5. Copy the rendered site next to the published one and swap the two with renames:
-   a failure at any step leaves the published site exactly as it was.
+5. Publish (``helpers.build.site``): copy the rendered site into a new version folder
+   and switch the output link to it in one atomic step; a failure at any step leaves
+   the published site exactly as it was.
+
+Before any of it, the output is checked (only a site this tool published is ever
+replaced; never a folder the build reads) and the cohort's lock is taken, so that two
+builds of one cohort never interleave (``helpers.build.lock``).
 """
 
 from __future__ import annotations
@@ -31,13 +36,15 @@ from pathlib import Path
 
 import yaml
 
-from helpers.build import cache, provenance, stage
+import helpers
+from helpers.build import cache, provenance, site, stage
+from helpers.build.lock import BuildLock
+from helpers.build.site import STAMP_FILE
 from helpers.config import CohortConfig, read_cohort_config
 from helpers.errors import HelpersError
 from helpers.paths import project_root
 
 DEFAULT_COHORT = "nct02084238"
-STAMP_FILE = ".site-stamp"
 
 
 class BuildError(HelpersError, RuntimeError):
@@ -83,10 +90,34 @@ def resolve_cohort(cohort: str | Path, root: Path) -> Path:
     raise BuildError(f"no cohort {str(cohort)!r}: expected data/{cohort}/cohort.yml (cohorts here: {known})")
 
 
+def cohort_key(config: CohortConfig, root: Path) -> str:
+    """The name a cohort's site and work folder go by: the folder's name for a cohort
+    under ``data/``, else the name and a short hash of the folder's path, so that a
+    folder elsewhere that happens to share a name never shares a site or a cache."""
+    if config.folder == (root / "data" / config.name).resolve():
+        return config.name
+    return f"{config.name}-{cache.digest(str(config.folder))[:8]}"
+
+
 def default_output(config: CohortConfig, root: Path) -> Path:
-    if config.name == DEFAULT_COHORT:
+    key = cohort_key(config, root)
+    if key == DEFAULT_COHORT:
         return root / "_build" / "html"
-    return root / "_build" / "cohorts" / config.name / "html"
+    return root / "_build" / "cohorts" / key / "html"
+
+
+def landing_page(config: CohortConfig, root: Path) -> Path:
+    """The cohort's landing page: its ``landing:`` file, which must lie inside the cohort
+    folder (a config may not publish files from elsewhere), else the book's ``intro.md``."""
+    if config.landing is None:
+        return root / "intro.md"
+    landing = config.landing.resolve()
+    if not landing.is_relative_to(config.folder):
+        raise BuildError(f"{config.config_path}: landing {config.landing} is outside the cohort folder {config.folder}; "
+                         "a cohort may only publish pages from its own folder")
+    if not landing.is_file():
+        raise BuildError(f"{config.config_path}: landing page {landing} not found")
+    return landing
 
 
 def applicable_notebook(source: Path, tables: set[str], n_arms: int) -> bytes:
@@ -127,17 +158,54 @@ def declared_parameters(notebook: Path) -> dict[str, object]:
     return {name: p["default"] for name, p in pm.inspect_notebook(str(notebook)).items()}
 
 
-def _declared(source: Path, work: Path) -> dict[str, object]:
+def _declared(source: Path, work: Path, progress: Callable[[str], None] = print) -> dict[str, object]:
     """:func:`declared_parameters`, remembered by the notebook's content hash (asking
-    papermill costs more than the rest of a no-change rebuild)."""
+    papermill costs more than the rest of a no-change rebuild). A memo that cannot be
+    read is discarded and asked again."""
     key = cache.sha256_file(source)
     memo = work / "declared" / f"{key}.json"
     if memo.is_file():
-        return json.loads(memo.read_text())
+        try:
+            return cache.read_json(memo)
+        except ValueError as exc:
+            progress(f"discarding a corrupt cache entry ({exc}); asking the notebook again")
     declared = declared_parameters(source)
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    memo.write_text(json.dumps(declared, default=str))
+    cache.write_json(memo, declared)
     return declared
+
+
+def _other_inputs(params: Mapping[str, object], config: CohortConfig, root: Path) -> dict[str, str]:
+    """Hashes of the files a chapter reads beyond the cohort's own, when its parameters
+    point it at another cohort folder or data folder (``--set sri.data_dir=...``)."""
+    from helpers.contract import find_table_files
+
+    own_cohort = _rel(config.folder, root)
+    cohort_dir = params.get("cohort_dir", own_cohort)
+    data_dir = params.get("data_dir")
+    if cohort_dir == own_cohort and (data_dir is None or (root / str(data_dir)).resolve() == config.data_dir):
+        return {}
+    other = read_cohort_config((root / str(cohort_dir)).resolve())
+    folder = (root / str(data_dir)).resolve() if data_dir else other.data_dir
+    files, _ = find_table_files(folder)
+    return cache.sha256_files([other.config_path, *files.values()])
+
+
+def _cached(name: str, record: Path, executed: Path, key: str, progress: Callable[[str], None]) -> bool:
+    """Whether a chapter's last run can be reused: its record holds this key and the
+    executed notebook is the one that run wrote (a damaged entry is discarded)."""
+    if not record.is_file():
+        return False
+    try:
+        entry = cache.read_json(record)
+        if entry.get("key") != key:
+            return False
+        if not executed.is_file() or cache.sha256_file(executed) != entry.get("executed_sha256"):
+            raise ValueError(f"{executed} is missing or differs from the one recorded")
+    except ValueError as exc:
+        progress(f"chapter {name}: discarding a corrupt cache entry ({exc}); running it again")
+        record.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def chapter_parameters(
@@ -161,6 +229,7 @@ def chapter_parameters(
         "alpha": config.alpha,
         "downloads_dir": _rel(downloads, root),
         "downloads_url": f"../downloads/{name}/",
+        "profile": config.profile,
     }
     params = {k: v for k, v in computed.items() if k in declared}
     merged = {**config.parameters.get("all", {}), **config.parameters.get(name, {}), **overrides}
@@ -170,8 +239,29 @@ def chapter_parameters(
             f"chapter {name}: parameters {unknown} are not declared in chapters/{name}.ipynb "
             f"(it declares {sorted(declared)}); check {config.config_path.name} and --set options"
         )
-    params.update(merged)
+    from helpers.config import check_parameter_value
+
+    sources = [(config.parameters.get("all", {}), "all"), (config.parameters.get(name, {}), name)]
+    for values, section in sources:
+        for k, v in values.items():
+            params[k] = check_parameter_value(name, k, v, _default(declared[k]),
+                                              where=config.locate(f"parameters.{section}.{k}"))
+    for k, v in overrides.items():
+        params[k] = check_parameter_value(name, k, v, _default(declared[k]))
     return params
+
+
+def _default(source: object) -> object:
+    """A declared default as a value (papermill reports the source text), or None when
+    it is an expression rather than a literal (then any value is accepted)."""
+    import ast
+
+    if not isinstance(source, str):
+        return source
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return None
 
 
 class Progress:
@@ -202,6 +292,8 @@ def build_book(
     force: bool = False,
     overrides: Mapping[str, Mapping[str, object]] | None = None,
     work_dir: str | Path | None = None,
+    wait: bool = False,
+    profile: str | None = None,
     log: Callable[[str], None] = print,
 ) -> BuildReport:
     """Build one cohort's site.
@@ -226,6 +318,13 @@ def build_book(
     work_dir : str or Path, optional
         Where executed notebooks, the cache and the Sphinx staging live (default
         ``_build/.work/<cohort>``); the benchmarks give each run its own.
+    profile : {"full", "public"}, optional
+        Overrides the cohort config's ``profile``: ``public`` leaves out subject-level
+        listings and the notebook sources, and shows small counts as "< n"
+        (:mod:`helpers.disclosure`).
+    wait : bool
+        When another build of the cohort (or into the same output) is running, wait for
+        it instead of failing with :class:`~helpers.build.lock.BuildBusyError`.
 
     Returns
     -------
@@ -236,6 +335,10 @@ def build_book(
     BuildError
         Naming what failed: the data (every problem), a chapter (its cell and error;
         the executed notebook is kept), or the render. The published site is untouched.
+    OutputError
+        The output is a folder the build did not make (nothing is written).
+    BuildBusyError
+        Another build holds the cohort's lock (nothing is written).
     """
     progress = Progress(log)
     root = (root or project_root()).resolve()
@@ -244,15 +347,48 @@ def build_book(
     data_override = Path(data_dir).resolve() if data_dir else None
     if data_override:
         config = config.with_data_dir(data_override)
-    out_dir = Path(output).resolve() if output else default_output(config, root)
-    work = Path(work_dir).resolve() if work_dir else root / "_build" / ".work" / config.name
-    staging = work / "book"
+    if profile is not None:
+        from dataclasses import replace
+
+        from helpers.config import PROFILES
+
+        if profile not in PROFILES:
+            raise BuildError(f"--profile must be one of {list(PROFILES)}, got {profile!r}")
+        config = replace(config, profile=profile)
+    out_dir = Path(os.path.abspath(output)) if output else default_output(config, root)
+    key = cohort_key(config, root)
+    work = Path(work_dir).resolve() if work_dir else root / "_build" / ".work" / key
     overrides = overrides or {}
     bad = sorted(set(overrides) - set(config.chapters))
     if bad:
         raise BuildError(f"--set names chapters {bad} that cohort {config.name} does not build ({list(config.chapters)})")
+    landing = landing_page(config, root)
+    read_only = [("the cohort folder", config.folder), ("the data folder", config.data_dir),
+                 ("the chapters", root / "chapters"), ("the helpers package", Path(helpers.__file__).parent),
+                 ("the build's work folder", work)]
+    site.check_output(out_dir, read_only=read_only, roots=[("the repository", root)])
+    with BuildLock(work / ".lock", wait=wait, log=progress), \
+            BuildLock(out_dir.parent / f".{out_dir.name}.lock", wait=wait, log=progress):
+        if force:
+            _clear_work(work)
+        return _build_locked(config, root, data_override, out_dir, work, landing, workers, force, overrides, progress)
+
+
+def _clear_work(work: Path) -> None:
+    """Forget every cached result (``--force``): the next steps rebuild from nothing."""
+    for entry in work.iterdir() if work.is_dir() else []:
+        if entry.name == ".lock":
+            continue
+        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
+def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, out_dir: Path, work: Path,
+                  landing: Path, workers: int | None, force: bool, overrides: Mapping, progress: Progress) -> BuildReport:
+    """The build proper, under the cohort's lock (see :func:`build_book`)."""
+    staging = work / "book"
     report = BuildReport(config.name, out_dir)
     progress(f"cohort {config.name}: {config.title}" + (" [simulated data]" if config.simulated else ""))
+    site.clean_leftovers(out_dir)
 
     # 1. plan -----------------------------------------------------------------------
     files = _data_files(config)
@@ -271,14 +407,13 @@ def build_book(
         source = work / "sources" / f"{name}.ipynb"
         stage.write_if_changed(source, applicable_notebook(original, tables, n_arms))
         downloads = work / "downloads" / name
-        params = chapter_parameters(name, _declared(source, work), config, root, data_override, downloads, overrides.get(name, {}))
-        key = cache.chapter_key(source, params, data_hashes, helpers_hash, versions)
+        params = chapter_parameters(name, _declared(source, work, progress), config, root, data_override, downloads,
+                                    overrides.get(name, {}))
+        inputs = {**data_hashes, **_other_inputs(params, config, root)}
+        key = cache.chapter_key(source, params, inputs, helpers_hash, versions)
         record = work / "cache" / f"{name}.json"
         executed = work / "executed" / f"{name}.ipynb"
-        cached = (
-            not force and record.is_file() and executed.is_file()
-            and json.loads(record.read_text()).get("key") == key
-        )
+        cached = not force and _cached(name, record, executed, key, progress)
         plans.append(ChapterPlan(name, source, params, key, executed, downloads, record, cached))
     to_run = [p for p in plans if not p.cached]
     report.reused = [p.name for p in plans if p.cached]
@@ -291,10 +426,7 @@ def build_book(
     data_key = cache.digest(data_hashes)
     # Validated once per change of the data; chapters then read the typed tables from
     # the validated cache instead of parsing and checking the files again.
-    need_validation = (
-        not (work / "data.key").is_file() or (work / "data.key").read_text() != data_key
-        or not _cache_matches(config, validated)
-    )
+    need_validation = not _validated_cache_intact(work, data_key, config, validated)
     pool = None
     if to_run:
         n = min(workers or os.cpu_count() or 1, len(to_run))
@@ -308,7 +440,7 @@ def build_book(
             queries = _validate(config, validated, progress)
             work.mkdir(parents=True, exist_ok=True)
             queries.to_csv(queries_csv, index=False)
-            (work / "data.key").write_text(data_key)
+            cache.write_json(work / "data.json", {"key": data_key, "files": _file_sizes(validated)})
     except BaseException:
         if pool:
             pool.close()
@@ -336,7 +468,7 @@ def build_book(
 
     results = collect_results([p.executed for p in plans])
     report.results = results
-    stamp = _stage(staging, root, config, plans, results, queries, data_hashes, files, versions)
+    stamp = _stage(staging, root, config, landing, plans, results, queries, data_hashes, files, versions)
     published_stamp = (out_dir / STAMP_FILE).read_text() if (out_dir / STAMP_FILE).is_file() else None
     if stamp == published_stamp and not force and not report.executed:
         report.seconds = time.perf_counter() - progress.t0
@@ -351,7 +483,7 @@ def build_book(
     report.rendered = True
 
     # 5. publish --------------------------------------------------------------------
-    _publish(html, out_dir, stamp)
+    site.publish(html, out_dir, stamp)
     report.seconds = time.perf_counter() - progress.t0
     progress(
         f"site ready: {_rel(out_dir, root)}/index.html ({len(report.executed)} chapter(s) executed, "
@@ -370,12 +502,24 @@ def _count_arms(config: CohortConfig, files: list[Path]) -> int:
     return int(read_table(adsl, TABLES["adsl"])[config.arm_var].nunique())
 
 
-def _cache_matches(config: CohortConfig, validated: Path) -> bool:
+def _file_sizes(folder: Path) -> dict[str, int]:
+    return {f.name: f.stat().st_size for f in sorted(folder.iterdir()) if f.is_file()} if folder.is_dir() else {}
+
+
+def _validated_cache_intact(work: Path, data_key: str, config: CohortConfig, validated: Path) -> bool:
+    """Whether the validated tables can be reused: written for these data files, and
+    every file of the cache still the size it was written with (a truncated table is
+    validated again, not handed to the chapters)."""
     from helpers.contract import find_table_files
     from helpers.data import read_validated_cache
 
-    files, _ = find_table_files(config.data_dir)
-    return read_validated_cache(config, files, validated) is not None
+    try:
+        entry = cache.read_json(work / "data.json")
+        files, _ = find_table_files(config.data_dir)
+        return (entry.get("key") == data_key and entry.get("files") == _file_sizes(validated)
+                and read_validated_cache(config, files, validated) is not None)
+    except (OSError, ValueError):
+        return False
 
 
 def _validate(config: CohortConfig, validated: Path, progress: Progress):
@@ -420,11 +564,14 @@ def _execute(pool, to_run: list[ChapterPlan], root: Path, work: Path, progress: 
     results = pool.run(runs, on_event)
     for p, r in zip(to_run, results, strict=True):
         if r.ok:
+            unrun = _hide_injected_parameters(r.output)
+            if unrun:
+                r.ok, r.error = False, f"cells {unrun} did not run (the kernel stopped before the end)"
+        if r.ok:
             p.executed.parent.mkdir(parents=True, exist_ok=True)
-            _hide_injected_parameters(r.output)
             os.replace(r.output, p.executed)
-            p.record.parent.mkdir(parents=True, exist_ok=True)
-            p.record.write_text(json.dumps({"key": p.key, "parameters": p.parameters}, indent=1, default=str))
+            cache.write_json(p.record, {"key": p.key, "executed_sha256": cache.sha256_file(p.executed),
+                                        "parameters": p.parameters})
         else:
             failed_dir = work / "failed"
             failed_dir.mkdir(parents=True, exist_ok=True)
@@ -436,17 +583,23 @@ def _execute(pool, to_run: list[ChapterPlan], root: Path, work: Path, progress: 
     return results
 
 
-def _hide_injected_parameters(path: Path) -> None:
-    """Tag papermill's injected-parameters cell ``remove-cell``: the chapter shows its
-    parameters itself, in words, and the raw cell would repeat them as code."""
+def _hide_injected_parameters(path: Path) -> list[int]:
+    """Tag papermill's injected-parameters cell ``remove-cell`` (the chapter shows its
+    parameters itself, in words, and the raw cell would repeat them as code), and return
+    the 1-based numbers of code cells that did not run: a chapter is cached only when
+    every cell ran."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
+    unrun = []
+    for i, cell in enumerate(nb.cells, start=1):
         tags = cell.get("metadata", {}).get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
+        if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None:
+            unrun.append(i)
     nbformat.write(nb, path)
+    return unrun
 
 
 def _failure_message(failed: list, root: Path, out_dir: Path) -> str:
@@ -494,7 +647,7 @@ def _stage_config(staging: Path, root: Path, config: CohortConfig, queries) -> l
     return staged
 
 
-def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterPlan], results: dict,
+def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans: list[ChapterPlan], results: dict,
            queries, data_hashes: dict, files: list[Path], versions: dict) -> str:
     staged: list[Path] = _stage_config(staging, root, config, queries)
 
@@ -506,10 +659,12 @@ def _stage(staging: Path, root: Path, config: CohortConfig, plans: list[ChapterP
         put(f"chapters/{p.name}.ipynb", p.executed.read_bytes())
         for csv in sorted(p.downloads.glob("*")) if p.downloads.is_dir() else []:
             put(f"_extra/downloads/{p.name}/{csv.name}", csv.read_bytes())
-    landing = config.landing or root / "intro.md"
     put("intro.md", landing.read_bytes())
     previous = staging / "_extra" / "results.json"
-    before = json.loads(previous.read_text()) if previous.is_file() else {}
+    try:
+        before = json.loads(previous.read_text()) if previous.is_file() else {}
+    except (ValueError, OSError):
+        before = {}
     cited = cited_names(landing.read_text(encoding="utf-8"))
     if any(before.get(name, object()) != results.get(name) for name in cited):
         # The landing page pastes values glued in the chapters, which Sphinx does not
@@ -553,24 +708,3 @@ def _render(renderer, progress: Progress) -> Path:
         raise BuildError(f"Jupyter Book failed to render the site; the published site was left as it was.\n{exc}") from exc
     progress(f"rendered in {time.perf_counter() - t0:.1f} s")
     return html
-
-
-def _publish(html: Path, out_dir: Path, stamp: str) -> None:
-    """Copy the rendered site beside ``out_dir`` and swap it in with two renames."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    new = out_dir.with_name(f".{out_dir.name}.new-{os.getpid()}")
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-    if new.exists():
-        shutil.rmtree(new)
-    shutil.copytree(html, new, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
-    (new / STAMP_FILE).write_text(stamp)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    try:
-        os.replace(new, out_dir)
-    except OSError:
-        if old.exists():
-            os.replace(old, out_dir)
-        raise
-    if old.exists():
-        shutil.rmtree(old)

@@ -95,3 +95,31 @@ def chapter_key(
             "versions": dict(versions),
         }
     )
+
+
+def read_json(path: Path) -> dict:
+    """A cache record written by :func:`write_json`.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a JSON object (truncated or damaged), naming the file.
+    """
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} does not hold a record")
+    return value
+
+
+def write_json(path: Path, value: Mapping) -> None:
+    """Write a cache record atomically (a reader sees the old record or the new one)."""
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(dict(value), indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, path)

@@ -69,6 +69,10 @@ class RunResult:
 WARM_ENGINE = "helpers-warm"
 
 
+class KernelDiedError(RuntimeError):
+    """The kernel a chapter was to run on is gone (killed, or out of memory)."""
+
+
 def _register_engine() -> None:
     """A papermill engine that runs a notebook on a kernel it is given, client included.
 
@@ -101,23 +105,51 @@ class WarmKernel:
     def __init__(self, kernel_name: str = "python3", warm_imports: Sequence[str] = WARM_IMPORTS,
                  startup_timeout: float = 120, env: dict[str, str] | None = None):
         import os
+        import tempfile
 
         from jupyter_client.manager import KernelManager
 
         self.kernel_name = kernel_name
-        self.km = KernelManager(kernel_name=kernel_name)
+        # Over local sockets (IPC), not TCP: nothing listens on a port, and the kernel has
+        # no "running over TCP without encryption" warning to print into the build log.
+        self._sockets = tempfile.mkdtemp(prefix="helpers-kernel-")
+        self.km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         # No history database: chapters never read it, and a kernel that runs several
         # notebooks would otherwise log clashes of its session lines into their outputs.
         self.km.start_kernel(env={**os.environ, **(env or {})}, extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=startup_timeout)
+        # nbclient awaits the client it is given: with a blocking client, waiting for
+        # output from a kernel that died would block its event loop for ever, so that its
+        # check that the kernel is alive never ran. It gets an asynchronous client.
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        # (Its own session: the kernel routes replies by session id.)
+        self.akc = AsyncKernelClient()
+        self.akc.load_connection_info(self.km.get_connection_info())
+        self.akc.start_channels()
         if warm_imports:
             self._run("\n".join(f"import {m}" for m in warm_imports), timeout=startup_timeout)
 
     def _run(self, code: str, timeout: float = 60) -> None:
-        reply = self.kc.execute_interactive(code, store_history=False, timeout=timeout,
-                                            output_hook=lambda msg: None)
+        """Run preparation code; a kernel that died is reported at once, not after the
+        timeout (the reply is awaited in short polls that check the kernel is alive)."""
+        import queue as _queue
+
+        msg_id = self.kc.execute(code, store_history=False, silent=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = self.kc.get_shell_msg(timeout=0.5)
+            except _queue.Empty:
+                if not self.km.is_alive():
+                    raise KernelDiedError("the chapter's kernel died before the chapter ran") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the kernel did not answer within {timeout:.0f} s") from None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         if reply["content"].get("status") != "ok":
             c = reply["content"]
             raise RuntimeError(f"kernel preparation failed: {c.get('ename')}: {c.get('evalue')}")
@@ -141,27 +173,53 @@ class WarmKernel:
             kernel_name=self.kernel_name,
             engine_name=WARM_ENGINE,
             km=self.km,
-            kc=self.kc,
+            kc=self.akc,
             progress_bar=False,
             log_output=False,
             execution_timeout=execution_timeout,
         )
 
     def shutdown(self) -> None:
+        import shutil
+
         try:
             self.kc.stop_channels()
+            self.akc.stop_channels()
             self.km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - a kernel that is already gone is fine
             pass
+        shutil.rmtree(self._sockets, ignore_errors=True)
 
 
-def _describe_failure(exc: BaseException) -> tuple[str, int | None, str]:
+def _first_code_line(source: str) -> str:
+    code = [line for line in (source or "").splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return code[0].strip() if code else ""
+
+
+def _running_cell(output: Path) -> tuple[int | None, str]:
+    """The cell a partly executed notebook stopped in: its first code cell that holds
+    code but has no execution count."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except Exception:  # noqa: BLE001 - no notebook written: the cell is unknown
+        return None, ""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None:
+            return i, _first_code_line(cell.source)
+    return None, ""
+
+
+def _describe_failure(exc: BaseException, output: Path) -> tuple[str, int | None, str]:
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
-        code = [line for line in (exc.source or "").splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        first = code[0].strip() if code else ""
-        return f"{exc.ename}: {exc.evalue}", exc.cell_index, first
+        return f"{exc.ename}: {exc.evalue}", exc.cell_index, _first_code_line(exc.source)
+    if isinstance(exc, DeadKernelError):
+        cell, source = _running_cell(output)
+        return "the kernel died (killed, or out of memory)", cell, source
     return f"{type(exc).__name__}: {exc}", None, ""
 
 
@@ -203,6 +261,11 @@ class ChapterPool:
         except Exception as exc:  # noqa: BLE001 - reported against the chapter that needed it
             return exc
 
+    def _replace(self, kernel: WarmKernel | BaseException) -> WarmKernel:
+        if isinstance(kernel, WarmKernel):
+            kernel.shutdown()
+        return self.kernel_factory()
+
     def _work(self) -> None:
         kernel = self._start_kernel()
         try:
@@ -212,13 +275,17 @@ class ChapterPool:
                 t0 = time.perf_counter()
                 try:
                     if isinstance(kernel, BaseException) or not kernel.is_alive():
-                        if isinstance(kernel, WarmKernel):
-                            kernel.shutdown()
-                        kernel = self.kernel_factory()
-                    kernel.execute(run, execution_timeout=self.execution_timeout)
+                        kernel = self._replace(kernel)
+                    try:
+                        kernel.execute(run, execution_timeout=self.execution_timeout)
+                    except KernelDiedError:
+                        # Died between chapters, before this one ran a cell: a new kernel
+                        # runs it (once; a chapter that kills its kernel fails as usual).
+                        kernel = self._replace(kernel)
+                        kernel.execute(run, execution_timeout=self.execution_timeout)
                     result = RunResult(run.name, True, time.perf_counter() - t0, run.output)
                 except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
-                    text, cell, source = _describe_failure(exc)
+                    text, cell, source = _describe_failure(exc, run.output)
                     result = RunResult(run.name, False, time.perf_counter() - t0, run.output,
                                        text, cell, {"source": source})
                 with self._lock:

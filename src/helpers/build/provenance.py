@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,19 +19,50 @@ def git_commit(root: Path) -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                              text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        # --no-optional-locks: a build must never take .git/index.lock (a user's commit
+        # running meanwhile would fail).
+        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, check=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return sha + (" (with local changes)" if dirty else "")
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    def esc(x: object) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
+def md_text(value: object) -> str:
+    r"""``value`` as literal Markdown text: every ASCII punctuation character is
+    backslash-escaped (CommonMark), so that nothing in it is read as markup, HTML, a role
+    or a table cell boundary, and line breaks become spaces.
 
+    Examples
+    --------
+    >>> md_text("T <img src=x> | `a`")
+    'T \\<img src\\=x\\> \\| \\`a\\`'
+    """
+    text = " ".join(str(value).splitlines())
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def md_code(value: object) -> str:
+    """``value`` as a Markdown code span that no backtick in it can close."""
+    text = " ".join(str(value).splitlines()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_fence(text: str, info: str = "") -> list[str]:
+    """Lines of a fenced code block holding ``text`` verbatim: the fence is longer than
+    any run of backticks in it, so the text can never close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", text.rstrip(), fence]
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of cells that are Markdown already (see :func:`md_text`)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -59,11 +91,14 @@ def provenance_page(
         _md_table(
             ["", ""],
             [
-                ["Cohort", f"`{config.name}`: {config.title}"],
+                ["Cohort", f"{md_code(config.name)}: {md_text(config.title)}"],
                 ["Data", "simulated (see the banner)" if config.simulated else "as exported by the trial team"],
+                ["Build profile", "public: no subject-level listings or notebook sources; counts from 1 to "
+                 f"{config.min_cell_count - 1} shown as \"< {config.min_cell_count}\"" if config.profile == "public"
+                 else "full: every table and listing"],
                 ["Build date (UTC)", DATE_PLACEHOLDER],
-                ["Git commit", f"`{commit}`"],
-                ["Cohort config", f"`{cfg_name}`"],
+                ["Git commit", md_code(commit)],
+                ["Cohort config", md_code(cfg_name)],
             ],
         ),
         "",
@@ -71,24 +106,23 @@ def provenance_page(
         "",
         _md_table(
             ["File", "Bytes", "SHA-256"],
-            [[f"`{name}`", f"{sizes.get(name, 0):,}", f"`{digest}`"] for name, digest in files.items()],
+            [[md_code(name), f"{sizes.get(name, 0):,}", md_code(digest)] for name, digest in files.items()],
         ),
         "",
         "## Cohort configuration",
         "",
-        "```yaml",
-        config.config_path.read_text(encoding="utf-8").rstrip(),
-        "```",
+        *md_fence(config.config_path.read_text(encoding="utf-8"), "yaml"),
         "",
         "## Chapters and their parameters",
         "",
     ]
     for name, params in chapters.items():
-        out += [f"### `{name}`", "", f"Content hash of its inputs: `{keys[name][:16]}`.", "", "```yaml", yaml.safe_dump(dict(params), sort_keys=True).rstrip(), "```", ""]
+        out += [f"### {md_code(name)}", "", f"Content hash of its inputs: `{keys[name][:16]}`.", "",
+                *md_fence(yaml.safe_dump(dict(params), sort_keys=True), "yaml"), ""]
     out += [
         "## Software",
         "",
-        _md_table(["Package", "Version"], [[k, v] for k, v in versions.items()]),
+        _md_table(["Package", "Version"], [[md_text(k), md_text(v)] for k, v in versions.items()]),
         "",
     ]
     return "\n".join(out)
@@ -108,7 +142,7 @@ def data_queries_page(queries) -> str:
         out.append("No data queries.")
         return "\n".join(out) + "\n"
     rows = [
-        [r.USUBJID, r.AVISITN, r.PARAMCD, int(r.AVAL), int(r.expected), r.rule, r.row]
+        [md_text(r.USUBJID), r.AVISITN, md_text(r.PARAMCD), int(r.AVAL), int(r.expected), md_text(r.rule), r.row]
         for r in queries.itertuples(index=False)
     ]
     out.append(_md_table(["USUBJID", "Week", "Descriptor", "Recorded", "Expected from labs", "Rule", "Row in adsledai"], rows))

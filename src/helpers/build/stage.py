@@ -7,6 +7,7 @@ time stamp and is not read again.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -50,11 +51,12 @@ def remove_stale(folder: Path, keep: Iterable[Path]) -> list[Path]:
 
 
 def banner_text(config: CohortConfig) -> str:
-    """The announcement shown at the top of every page."""
+    """The announcement shown at the top of every page, as HTML (the theme inserts it as
+    markup, so the text taken from ``cohort.yml`` is escaped here)."""
     if config.simulated:
         return (
             "Simulated data: every number in this book is computed from a simulated cohort "
-            f"calibrated to the published results of {config.registry or config.label}, "
+            f"calibrated to the published results of {html.escape(config.registry or config.label)}, "
             "not from the trial's patient records."
         )
     return ""
@@ -63,17 +65,27 @@ def banner_text(config: CohortConfig) -> str:
 def book_config(base: Mapping, config: CohortConfig) -> dict:
     """The staged ``_config.yml``: the top-level one, adapted to the cohort."""
     cfg = yaml.safe_load(yaml.safe_dump(dict(base)))  # deep copy of plain data
+    # Sphinx escapes the title where its own templates show it; the theme's logo title
+    # and search page do not, so the logo text is given to the theme escaped (and the
+    # search page's title is escaped by helpers.sphinx_ext).
     cfg["title"] = config.title
+    cfg.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {}).setdefault(
+        "logo", {})["text"] = html.escape(config.title)
     cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     cfg["only_build_toc_files"] = True
-    html = cfg.setdefault("html", {})
-    html["announcement"] = banner_text(config)
+    html_options = cfg.setdefault("html", {})
+    html_options["announcement"] = banner_text(config)
     sphinx = cfg.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["html_extra_path"] = ["_extra"]
+    if config.profile == "public":
+        # No executed notebooks in the site: they hold every output, listings included.
+        sphinx["html_copy_source"] = False
+        html_options["use_download_button"] = False
+        sphinx.setdefault("html_theme_options", {})["use_download_button"] = False
     # Theme options given under sphinx.config replace the ones Jupyter Book derives from
     # html.*, so the banner must be set there too.
     if "html_theme_options" in sphinx:
-        sphinx["html_theme_options"]["announcement"] = html["announcement"]
+        sphinx["html_theme_options"]["announcement"] = html_options["announcement"]
     return cfg
 
 
