@@ -33,7 +33,7 @@ import pytest
 import yaml
 
 from helpers import data as data_module
-from helpers import definitions as d
+from helpers.derive import definitions as d
 
 ARMS = {"S01": "IL-2", "S02": "IL-2", "S03": "Placebo"}
 #: (subject, week) pairs that were recorded, in file order.
@@ -250,9 +250,9 @@ def digest():
 @pytest.fixture(autouse=True)
 def _fresh_memo():
     """Each test starts with an empty in-process cohort memo."""
-    data_module._MEMO.clear()
+    data_module.forget_loaded()
     yield
-    data_module._MEMO.clear()
+    data_module.forget_loaded()
 
 
 @pytest.fixture
@@ -279,7 +279,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _build_site(cohort: str) -> Path:
     """Build a cohort's site where ``make book`` puts it (reusing the content-hash cache:
     after ``make book``, nothing runs again; on a fresh clone it is a cold build)."""
-    from helpers.build import build_book
+    from helpers.publish import build_book
 
     report = build_book(cohort, root=ROOT, log=lambda line: print(line, flush=True))
     return report.output

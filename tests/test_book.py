@@ -72,7 +72,7 @@ def test_landing_page_numbers_come_from_results(default_site: Path):
 
 
 def test_second_build_executes_nothing(default_site: Path):
-    from helpers.build import build_book
+    from helpers.publish import build_book
 
     lines: list[str] = []
     report = build_book("nct02084238", root=ROOT, log=lines.append)
@@ -80,7 +80,7 @@ def test_second_build_executes_nothing(default_site: Path):
 
 
 def test_build_leaves_the_work_tree_clean(default_site: Path):
-    from helpers.build import build_book
+    from helpers.publish import build_book
 
     def status() -> str:
         return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,

@@ -11,10 +11,10 @@ import nbformat
 import pytest
 from tinybook import make_book, make_notebook
 
-from helpers.build import BuildError, build_book, cache
-from helpers.build.book import applicable_notebook, chapter_parameters
-from helpers.build.manifest import ManifestError, collect_results, plain_value
-from helpers.config import read_cohort_config
+from helpers.data.config import read_cohort_config
+from helpers.publish import BuildError, build_book, cache
+from helpers.publish.book import applicable_notebook, chapter_parameters
+from helpers.publish.manifest import ManifestError, collect_results, plain_value
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ def test_chapter_key_changes_with_each_input(tmp_path: Path):
 def test_helpers_source_hash_covers_the_package():
     files = cache.helpers_source_files()
     names = {f.name for f in files}
-    assert {"derive.py", "data.py", "book.py"} <= names
+    assert {"definitions.py", "cohort.py", "book.py"} <= names
     assert not any("__pycache__" in f.parts for f in files)
 
 
@@ -218,7 +218,7 @@ def test_cli_unknown_cohort_is_a_clear_error():
 
 
 def test_remove_stale_keeps_whole_kept_folders(tmp_path: Path):
-    from helpers.build.stage import remove_stale
+    from helpers.publish.stage import remove_stale
 
     for rel in ("chapters/old.ipynb", "chapters/new.ipynb", "_build/.doctrees/environment.pickle", "_build/html/x.html"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

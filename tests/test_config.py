@@ -1,4 +1,4 @@
-"""Tests for helpers.config: reading and checking cohort.yml, and parameter overrides."""
+"""Tests for helpers.data.config: reading and checking cohort.yml, and parameter overrides."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from helpers.config import (
+from helpers.data.config import (
     CHAPTERS,
     COHORT_SCHEMA,
     CohortConfig,

@@ -1,4 +1,4 @@
-"""Tests for helpers.contract and helpers.data: the data contract and ``load_cohort``.
+"""Tests for helpers.data.contract and helpers.data: the data contract and ``load_cohort``.
 
 Every test starts from the valid three-subject cohort of ``conftest.py`` (see its
 docstring for the row layout), breaks it in one or several ways, and checks that one
@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import contract as ct
 from helpers import data as data_module
-from helpers.config import read_cohort_config
 from helpers.data import Cohort, load_cohort
+from helpers.data import cohort as cohort_module
+from helpers.data import contract as ct
+from helpers.data.config import read_cohort_config
 from helpers.errors import DataContractError, IdentifierError, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -536,7 +537,7 @@ def test_load_cohort_memo_returns_equal_frames(cohort_dir, monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("the memoised cohort should not be read again")
 
-    monkeypatch.setattr(data_module, "read_table", no_reading)
+    monkeypatch.setattr(cohort_module, "read_table", no_reading)
     second = load_cohort(cohort_dir)
     assert second is not first
     for name in first.tables:

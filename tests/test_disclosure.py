@@ -1,11 +1,11 @@
-"""Small-count suppression of the public build profile (helpers.disclosure)."""
+"""Small-count suppression of the public build profile (helpers.present.disclosure)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from helpers.disclosure import is_count_name, mask_count, mask_data, mask_display
+from helpers.present.disclosure import is_count_name, mask_count, mask_data, mask_display
 
 
 @pytest.mark.parametrize("name", ["n", "n_enrolled", "primary_n", "primary_responders", "sri4_responders_week6",

@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from helpers.docs import readme_is_current
+from helpers.data.docs import readme_is_current
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_data_readme_contract_block_is_current():
     assert readme_is_current(ROOT / "data" / "README.md"), (
-        "data/README.md is out of date with helpers.contract: run `python -m helpers data contract --write`"
+        "data/README.md is out of date with helpers.data.contract: run `python -m helpers data contract --write`"
     )
 
 

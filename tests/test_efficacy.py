@@ -1,4 +1,4 @@
-"""Tests for helpers.efficacy on the three-subject fixture cohort of conftest.py.
+"""Tests for helpers.analyses.efficacy on the three-subject fixture cohort of conftest.py.
 
 At week 2: S01 (IL-2) SLEDAI-2K 14 -> 2, BILAG B, B, B -> C, D, C, PGA 2.0 -> 1.0: an SRI-4
 responder. S02 (IL-2) 8 -> 8: fails the SLEDAI-2K criterion only. S03 (Placebo) has no
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import efficacy as ef
+from helpers.analyses import efficacy as ef
 from helpers.data import load_cohort
 
 SRI_COLUMNS = ["USUBJID", "AVISITN", "AVISIT", "PARAMCD", "AVAL", "DTYPE", "CRIT1FL", "CRIT2FL", "CRIT3FL", "TRT01A"]

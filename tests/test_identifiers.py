@@ -1,5 +1,5 @@
 """Tests for the direct-identifier checks (issue #11, item 6): column names
-(``helpers.contract.identifier_kind``, ``helpers.data.check_identifier_columns``), free
+(``helpers.data.contract.identifier_kind``, ``helpers.data.check_identifier_columns``), free
 text (``check_identifier_values``) and how ``load_cohort`` reports them: every finding a
 ``Problem`` beside every other problem, in one ``IdentifierError``, values never shown,
 and ``reviewed_columns`` of ``cohort.yml`` exempting a column a person has checked.
@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import contract as ct
 from helpers.data import (
     check_identifier_columns,
     check_identifier_values,
     check_identifiers,
     load_cohort,
 )
+from helpers.data import contract as ct
 from helpers.errors import DataContractError, IdentifierError
 
 #: Column names of the CDISC pilot's adsl.xpt, adae.xpt and adlbhy.xpt (R Consortium

@@ -1,4 +1,4 @@
-"""Tests of helpers.markers: lab and immunology compositions, tables and figures.
+"""Tests of helpers.analyses.markers: lab and immunology compositions, tables and figures.
 
 Expected values are written out; where a statistic is involved the independent
 reference is named in a comment (scipy, statsmodels, or a hand computation).
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import markers as mk
+from helpers.analyses import markers as mk
 from helpers.data import load_cohort
 
 matplotlib.use("Agg")

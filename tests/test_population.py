@@ -1,4 +1,4 @@
-"""Tests for helpers.population: participant flow, baseline disease, Table 1 rows."""
+"""Tests for helpers.analyses.population: participant flow, baseline disease, Table 1 rows."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import population as pop
-from helpers.config import Course
+from helpers.analyses import population as pop
 from helpers.data import load_cohort
+from helpers.data.config import Course
 
 NAN = float("nan")
 

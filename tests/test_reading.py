@@ -1,5 +1,5 @@
 """Tests for reading table files strictly: ``helpers.data.read_header``, ``read_table``,
-``helpers.contract.find_table_files`` and what ``load_cohort`` makes of files that are not
+``helpers.data.contract.find_table_files`` and what ``load_cohort`` makes of files that are not
 what they claim (issue #11, item 3).
 
 Every broken file becomes a ``Problem`` (file, column, 1-based data rows) with a message
@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import contract as ct
-from helpers import data as data_module
+from helpers.data import contract as ct
 from helpers.data import load_cohort, read_header, read_table
+from helpers.data import reading as reading_module
 from helpers.errors import DataContractError, IdentifierError
 
 PILOT = Path(__file__).resolve().parents[2] / "shared" / "external" / "cdiscpilot01"  # beside the repository, never committed
@@ -290,7 +290,7 @@ def test_read_table_quoted_line_breaks(tmp_path):
 def test_read_table_quoted_line_breaks_in_a_large_file(tmp_path, monkeypatch):
     # pyarrow cuts a large file into blocks at line breaks; a quoted line break across a
     # block boundary needs the slower parser, which is tried before reporting anything
-    monkeypatch.setattr(data_module, "_diagnose_csv", lambda *a: pytest.fail("a valid file was diagnosed"))
+    monkeypatch.setattr(reading_module, "_diagnose_csv", lambda *a: pytest.fail("a valid file was diagnosed"))
     n = 40_000  # about 2.5 MB: several of pyarrow's 1 MB blocks
     rows = [f'S{i:05d},"line one\nline two of {i}",Pyrexia,General,1,N,,{i % 90 + 1},Y' for i in range(n)]
     (tmp_path / "adae.csv").write_text(ADAE_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
@@ -319,7 +319,7 @@ def test_load_cohort_utf8_byte_order_mark(cohort_builder):
 
 def test_read_table_valid_file_is_not_diagnosed(cohort_dir, monkeypatch):
     # the slow row-by-row reading is only for files pyarrow refuses
-    monkeypatch.setattr(data_module, "_diagnose_csv", lambda *a: pytest.fail("a valid file was diagnosed"))
+    monkeypatch.setattr(reading_module, "_diagnose_csv", lambda *a: pytest.fail("a valid file was diagnosed"))
     df = read_table(cohort_dir / "adlb.csv", ct.ADLB)
     assert df["AVAL"].dtype == "float64"
     assert len(df) == 40

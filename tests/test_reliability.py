@@ -22,12 +22,12 @@ import nbformat
 import pytest
 from tinybook import make_book
 
-from helpers.build import BuildError, build_book, cache
-from helpers.build.book import cohort_key, default_output
-from helpers.build.lock import BUSY_EXIT_STATUS, BuildLock
-from helpers.build.provenance import git_commit
-from helpers.build.site import OutputError, check_output, publish
-from helpers.config import read_cohort_config
+from helpers.data.config import read_cohort_config
+from helpers.publish import BuildError, build_book, cache
+from helpers.publish.book import cohort_key, default_output
+from helpers.publish.lock import BUSY_EXIT_STATUS, BuildLock
+from helpers.publish.provenance import git_commit
+from helpers.publish.site import OutputError, check_output, publish
 
 pytestmark = pytest.mark.build
 
@@ -436,7 +436,7 @@ def test_force_rebuilds_from_nothing(book: Path, monkeypatch):
 def test_public_profile_leaves_out_listings_sources_and_small_counts(tmp_path: Path):
     import shutil
 
-    from helpers.disclosure import is_count_name
+    from helpers.present.disclosure import is_count_name
 
     root = Path(__file__).resolve().parents[1]
     cohort = tmp_path / "export" / "nct02084238"

@@ -1,4 +1,4 @@
-"""Tests of helpers.safety on tiny hand-made adsl/adae frames, expected values written out.
+"""Tests of helpers.analyses.safety on tiny hand-made adsl/adae frames, expected values written out.
 
 The cohort (arms A, B, C):
 
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import safety
-from helpers.config import Course
+from helpers.analyses import safety
+from helpers.data.config import Course
 
 ARMS = ["A", "B", "C"]
 COURSES = [Course(1, 1, 28), Course(2, 29, 56)]

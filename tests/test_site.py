@@ -141,7 +141,7 @@ class Site:
 
     @property
     def config(self):
-        from helpers.config import read_cohort_config
+        from helpers.data.config import read_cohort_config
 
         return read_cohort_config(ROOT / "data" / self.cohort)
 

@@ -1,12 +1,12 @@
-"""Tests for helpers.tables: display formatting, by-arm layout, Table 1, CSV and HTML."""
+"""Tests for helpers.present.tables: display formatting, by-arm layout, Table 1, CSV and HTML."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from helpers import tables as tb
-from helpers.tables import ResultTable, Variable
+from helpers.present import tables as tb
+from helpers.present.tables import ResultTable, Variable
 
 NAN = float("nan")
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from helpers.data import Cohort, load_cohort
-from helpers.disclosure import is_count_name, mask_count, mask_data, mask_display
 from helpers.errors import ConfigError
 from helpers.paths import project_root, resolve_path
+from helpers.present.disclosure import is_count_name, mask_count, mask_data, mask_display
 
 
 def plain(value: object) -> object:
@@ -100,7 +100,7 @@ class Chapter:
         ``primary_week=None`` for that; a chapter that leaves it out has no primary week);
         a primary week outside the visit schedule, or an arm variable ``adsl`` lacks, is an
         error. ``profile`` (default: the cohort config's) ``public`` leaves out subject-level
-        listings and shows small counts as "< n" (:mod:`helpers.disclosure`).
+        listings and shows small counts as "< n" (:mod:`helpers.present.disclosure`).
         """
         cohort = load_cohort(resolve_path(cohort_dir), data_dir=resolve_path(data_dir) if data_dir else None)
         config = cohort.config
@@ -120,7 +120,7 @@ class Chapter:
         if arm_var is not None and arm_var not in cohort["adsl"].columns:
             raise ConfigError(f"arm_var {arm_var!r} is not a column of adsl ({cohort.files['adsl']})")
         override = arm_var if arm_var not in (None, config.arm_var) else None
-        from helpers.config import PROFILES
+        from helpers.data.config import PROFILES
 
         profile = profile or config.profile
         if profile not in PROFILES:
@@ -151,7 +151,7 @@ class Chapter:
 
     @property
     def public(self) -> bool:
-        """Whether this is a public build (see :mod:`helpers.disclosure`)."""
+        """Whether this is a public build (see :mod:`helpers.present.disclosure`)."""
         return self.profile == "public"
 
     @property
@@ -210,7 +210,7 @@ class Chapter:
     def glue_p(self, name: str, p: float, by_arm: Mapping[str, float] | None = None) -> None:
         """Glue a p value as a number under ``name`` and as display text under
         ``name_text`` (``"p = 0.034"``, ``"p < 0.001"``), per arm too when given."""
-        from helpers.tables import format_p
+        from helpers.present.tables import format_p
 
         def text(x):
             shown = format_p(x)
@@ -233,11 +233,11 @@ class Chapter:
                 self.glue(f"{name}@{arm}", value)
 
     def table(self, table) -> None:
-        """Number a :class:`helpers.tables.ResultTable`, write its CSV, and show it with a
+        """Number a :class:`helpers.present.tables.ResultTable`, write its CSV, and show it with a
         download link."""
         from IPython.display import HTML, display
 
-        from helpers.tables import write_table_csv
+        from helpers.present.tables import write_table_csv
 
         self._tables += 1
         label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
@@ -265,7 +265,7 @@ class Chapter:
         from IPython.display import HTML, display
         from itables import to_html_datatable
 
-        from helpers.tables import write_table_csv
+        from helpers.present.tables import write_table_csv
 
         self._tables += 1
         label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"

@@ -24,7 +24,7 @@ def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:
     value's type against the notebook's default (``config.check_parameter_value``).
     A parameter given twice keeps the last value.
     """
-    from helpers.config import CHAPTERS, check_parameter_value, parse_yaml_value
+    from helpers.data.config import CHAPTERS, check_parameter_value, parse_yaml_value
 
     out: dict[str, dict[str, object]] = {}
     for item in values:
@@ -45,7 +45,7 @@ def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from helpers.build import build_book
+    from helpers.publish import build_book
 
     build_book(
         args.cohort,
@@ -63,7 +63,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from helpers.build import project_root
+    from helpers.publish import project_root
     from helpers.simulate import regenerate
 
     root = project_root()
@@ -87,8 +87,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from helpers.build.book import project_root, resolve_cohort
     from helpers.data import load_cohort, write_validated_cache
+    from helpers.data.config import resolve_cohort
+    from helpers.paths import project_root
 
     cohort = load_cohort(resolve_cohort(args.cohort, project_root()), data_dir=args.data_dir)
     sizes = ", ".join(f"{k} {len(v):,}" for k, v in cohort.tables.items())
@@ -101,8 +102,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_contract(args: argparse.Namespace) -> int:
-    from helpers.build import project_root
-    from helpers.docs import contract_markdown, update_readme
+    from helpers.data.docs import contract_markdown, update_readme
+    from helpers.publish import project_root
 
     if args.write:
         changed = update_readme(project_root() / "data" / "README.md")

@@ -9,6 +9,12 @@ class HelpersError(Exception):
     """Base class for errors this package raises on purpose."""
 
 
+def one_based_rows(index) -> tuple[int, ...]:
+    """Row labels of a frame read from a file (0-based) as the 1-based data row numbers a
+    message names (the header not counted)."""
+    return tuple(int(i) + 1 for i in index)
+
+
 class ConfigError(HelpersError, ValueError):
     """A cohort config (``cohort.yml``) is missing, malformed or inconsistent."""
 

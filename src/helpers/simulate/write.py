@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helpers import contract as ct
-from helpers.config import read_cohort_config
+from helpers.data import contract as ct
+from helpers.data.config import read_cohort_config
 from helpers.errors import ConfigError
 from helpers.simulate.generate import generate_cohort, sort_rows
 from helpers.simulate.measures import CYTO_DECIMALS, LAB_DECIMALS

@@ -27,7 +27,7 @@ from pathlib import Path
 WARM_IMPORTS: tuple[str, ...] = (
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "scipy.stats",
     "statsmodels.stats.proportion", "great_tables", "myst_nb", "IPython.display", "helpers.chapter",
-    "helpers.tables", "helpers.figures", "helpers.stats",
+    "helpers.present.tables", "helpers.present.figures", "helpers.stats",
 )
 
 _PREPARE = """\
@@ -35,7 +35,7 @@ get_ipython().run_line_magic("reset", "-f")
 import gc as _gc, os as _os, matplotlib as _mpl, matplotlib.pyplot as _plt, helpers.data as _data
 _plt.close("all")
 _mpl.rcdefaults()
-_data._MEMO.clear()  # each chapter holds only the tables it reads
+_data.forget_loaded()  # each chapter holds only the tables it reads
 _gc.collect()
 _os.chdir({cwd!r})
 del _gc, _os, _mpl, _plt, _data

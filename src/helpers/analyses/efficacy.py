@@ -156,7 +156,7 @@ def response_comparisons(at: pd.DataFrame, arm: str, arms, reference: str, confi
     Returns
     -------
     DataFrame
-        Rows for :func:`helpers.tables.comparison_table`: ``analysis``, ``comparison``,
+        Rows for :func:`helpers.present.tables.comparison_table`: ``analysis``, ``comparison``,
         ``estimate``, ``ci_low``, ``ci_high``, ``p_val``, ``method``, ``scale``, and
         ``p_fisher`` for the rate difference.
     """
@@ -190,7 +190,7 @@ def summarize_variants(variants: dict[str, pd.DataFrame], week: int, arm: str, a
         ``method``, in the order of ``variants``.
     """
     from helpers import stats
-    from helpers.tables import with_total
+    from helpers.present.tables import with_total
 
     parts = []
     for label, df in variants.items():
@@ -204,7 +204,7 @@ def summarize_variants(variants: dict[str, pd.DataFrame], week: int, arm: str, a
 def change_comparisons(measures: dict[str, pd.DataFrame], week: int, arm: str, arms, reference: str,
                        confidence: float = 0.95) -> pd.DataFrame:
     """ANCOVA of the change from baseline at ``week`` for each measure, each arm against
-    the reference; rows for :func:`helpers.tables.comparison_table`."""
+    the reference; rows for :func:`helpers.present.tables.comparison_table`."""
     from helpers import stats
 
     rows = []
@@ -243,7 +243,7 @@ def rate_differences_by_week(sri: pd.DataFrame, arm: str, arms, reference: str, 
     Returns
     -------
     DataFrame
-        Rows for :func:`helpers.tables.comparison_table` (``analysis`` is the visit
+        Rows for :func:`helpers.present.tables.comparison_table` (``analysis`` is the visit
         label), plus ``AVISITN``, ``arm`` and ``p_fisher``.
     """
     rows = []

@@ -11,7 +11,7 @@ arm (all listed arms together). An ``adae`` with its columns but no rows (a tria
 adverse events) gives the same frames with zeros in every arm, never "not recorded".
 
 ``summarize_*`` return tidy frames (snake_case columns, unrounded; the arm column keeps
-the arm variable's name, as in :func:`helpers.tables.spread_by_arm`), ``compare_*``
+the arm variable's name, as in :func:`helpers.present.tables.spread_by_arm`), ``compare_*``
 compare arms, ``format_*`` make prose strings, ``*_table`` and ``*_figure`` build what a
 page shows, and :func:`check_safety_summaries` is the chapter's hidden check.
 """
@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers import definitions as d
+from helpers.derive import definitions as d
 from helpers.derive import derive_course, derive_ctcae_grade
-from helpers.tables import ResultTable, arm_columns, format_n_pct, format_p, spread_by_arm
+from helpers.present.tables import ResultTable, arm_columns, format_n_pct, format_p, spread_by_arm
 
 #: ``AEREL`` values counted as related to the study drug (compared without case).
 RELATED_VALUES: tuple[str, ...] = (
@@ -712,7 +712,7 @@ def summarize_site_reactions(
         Study day of onset, which places an event in a course.
     terms : sequence of str
         The preferred terms of interest (compared without case).
-    courses : sequence of helpers.config.Course
+    courses : sequence of helpers.data.config.Course
         Treatment courses as study-day windows; without them there are no course rows.
     safety_flag, teae_flag : str
         See :func:`derive_teae`.
@@ -729,7 +729,7 @@ def summarize_site_reactions(
 
     Examples
     --------
-    >>> from helpers.config import Course
+    >>> from helpers.data.config import Course
     >>> adsl = pd.DataFrame({"USUBJID": ["1", "2", "3", "4"], "TRT01A": "A", "SAFFL": "Y"})
     >>> adae = pd.DataFrame({"USUBJID": ["1", "1", "2", "3"], "TRTEMFL": "Y",
     ...                      "AEDECOD": ["Injection site reaction", "Injection site reaction", "Pyrexia",
@@ -890,7 +890,7 @@ def summarize_subject_exposure(
     arm : str
     dose : str
         Dose column (a placebo dose of 0 still counts as a dose given).
-    courses : sequence of helpers.config.Course
+    courses : sequence of helpers.data.config.Course
         The planned courses; a course nobody received still gets its rows.
     safety_flag : str
 
@@ -1658,7 +1658,7 @@ def ae_listing_table(
 def ae_terms_figure(incidence: pd.DataFrame, arm: str, arms: Sequence[str], top: int = 15):
     """Horizontal bars: the ``top`` most frequent preferred terms, % of subjects per arm;
     without a treatment-emergent event, a figure that says so (:data:`NO_TEAE`)."""
-    from helpers.figures import bar_figure
+    from helpers.present.figures import bar_figure
 
     terms = incidence[incidence["level"] == "term"]
     chosen = list(dict.fromkeys(summarize_top_terms(incidence, arm, arms)["term"]))[:top]
@@ -1672,7 +1672,7 @@ def ae_terms_figure(incidence: pd.DataFrame, arm: str, arms: Sequence[str], top:
 
 def site_reaction_course_figure(reactions: pd.DataFrame, arm: str, arms: Sequence[str]):
     """Horizontal bars: % of subjects with a reaction starting in each course, per arm."""
-    from helpers.figures import bar_figure
+    from helpers.present.figures import bar_figure
 
     df = reactions[(reactions["section"] == "course") & reactions[arm].isin(arms)]
     df = df.assign(pct=df["pct"].fillna(0.0))

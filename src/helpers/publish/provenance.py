@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers.config import CohortConfig
+from helpers.data.config import CohortConfig
 
 DATE_PLACEHOLDER = "@@BUILD_DATE@@"
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from helpers import definitions as d
+from helpers.derive import definitions as d
 from helpers.derive import derive_sledai_total
 
 
@@ -31,7 +31,7 @@ def participant_flow(
     arms : sequence of str
     adex : DataFrame, optional
         Doses given (``USUBJID``, ``APERIOD``); without it, "treated" is the safety flag.
-    courses : sequence of helpers.config.Course
+    courses : sequence of helpers.data.config.Course
         Treatment courses; a subject "received" a course with at least one dose in it.
 
     Returns
@@ -176,14 +176,14 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
 
     Returns
     -------
-    list of helpers.tables.Variable
+    list of helpers.present.tables.Variable
 
     Examples
     --------
     >>> [v.column for v in baseline_variables(["AGE", "SEX", "CMHCQFL"])]
     ['AGE', 'SEX', 'CMHCQFL']
     """
-    from helpers.tables import Variable
+    from helpers.present.tables import Variable
 
     known = [
         Variable("AGE", "Age", unit="years", digits=0),

@@ -988,3 +988,15 @@ def _parameter_problem(name: str, value: object, default: object) -> tuple[str, 
         f"expected {_kind(default)} (the notebook's default is {default!r}), "
         f"got {_shown(value)}{_quoted_hint(types, value)}"
     )
+
+
+def resolve_cohort(cohort: str | Path, root: Path) -> Path:
+    """A cohort name (``data/<name>``) or a folder holding ``cohort.yml``."""
+    p = Path(cohort)
+    if (p / "cohort.yml").is_file() or p.name == "cohort.yml":
+        return (p if p.is_dir() else p.parent).resolve()
+    by_name = root / "data" / str(cohort)
+    if (by_name / "cohort.yml").is_file():
+        return by_name
+    known = sorted(d.name for d in (root / "data").iterdir() if (d / "cohort.yml").is_file())
+    raise ConfigError(f"no cohort {str(cohort)!r}: expected data/{cohort}/cohort.yml (cohorts here: {known})")

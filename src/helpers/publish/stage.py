@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers.config import CohortConfig
+from helpers.data.config import CohortConfig
 
 #: Top-level sources copied into every staged book (when present).
 BOOK_SOURCES: tuple[str, ...] = ("references.bib", "references.md", "rerunning.md", "_static")
@@ -67,7 +67,7 @@ def book_config(base: Mapping, config: CohortConfig) -> dict:
     cfg = yaml.safe_load(yaml.safe_dump(dict(base)))  # deep copy of plain data
     # Sphinx escapes the title where its own templates show it; the theme's logo title
     # and search page do not, so the logo text is given to the theme escaped (and the
-    # search page's title is escaped by helpers.sphinx_ext).
+    # search page's title is escaped by helpers.publish.sphinx_ext).
     cfg["title"] = config.title
     cfg.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {}).setdefault(
         "logo", {})["text"] = html.escape(config.title)

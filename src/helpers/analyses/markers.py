@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers import definitions as d
 from helpers import derive, stats
-from helpers.tables import (
+from helpers.derive import definitions as d
+from helpers.present.tables import (
     ResultTable,
     arm_columns,
     format_estimate_ci,
@@ -155,7 +155,7 @@ def format_signed(x: float, digits: int) -> str:
 
 
 def format_p_text(p: float) -> str:
-    """``p = 0.012`` or ``p < 0.001`` (from :func:`helpers.tables.format_p`).
+    """``p = 0.012`` or ``p < 0.001`` (from :func:`helpers.present.tables.format_p`).
 
     Examples
     --------
@@ -250,7 +250,7 @@ def lab_by_visit(cohort, population: str = "efficacy") -> pd.DataFrame:
         ``BASE``, ``ABLFL``, ``CHG``, ``PCHG`` (:func:`helpers.derive.derive_chg`) and
         the arm column.
     """
-    from helpers import efficacy
+    from helpers.analyses import efficacy
 
     out = efficacy.measure_by_visit(cohort, "adlb", population)
     return out[out["AVISITN"].isin([v.week for v in cohort.config.visits])].reset_index(drop=True)
@@ -259,7 +259,7 @@ def lab_by_visit(cohort, population: str = "efficacy") -> pd.DataFrame:
 def cyto_by_visit(cohort, population: str = "efficacy") -> pd.DataFrame:
     """``adcyto`` at the scheduled visits with ``BASE``, ``CHG`` and the arm (as
     :func:`lab_by_visit`)."""
-    from helpers import efficacy
+    from helpers.analyses import efficacy
 
     out = efficacy.measure_by_visit(cohort, "adcyto", population)
     return out[out["AVISITN"].isin([v.week for v in cohort.config.visits])].reset_index(drop=True)
@@ -664,7 +664,7 @@ def derive_response_groups(bds: pd.DataFrame, response: pd.DataFrame, week: int,
         ``USUBJID``, ``AVISITN`` and the values.
     response : DataFrame
         ``USUBJID``, ``AVISITN``, ``AVAL`` (1 responder, 0 non-responder), e.g. from
-        :func:`helpers.efficacy.sri_response` with non-responder imputation.
+        :func:`helpers.analyses.efficacy.sri_response` with non-responder imputation.
     labels : pair of str
 
     Returns
@@ -1274,7 +1274,7 @@ def paired_arms_figure(
     """Baseline against a later visit, one line per subject, per marker; with several
     arms, each arm's pair of boxes side by side in every panel.
 
-    :func:`helpers.figures.paired_figure` with the arms.
+    :func:`helpers.present.figures.paired_figure` with the arms.
 
     Parameters
     ----------
@@ -1283,7 +1283,7 @@ def paired_arms_figure(
         ``value``, ``arm``.
     panels : sequence of (PARAMCD, label, log)
     """
-    from helpers import figures
+    from helpers.present import figures
 
     return figures.paired_figure(df, panels, base, value, first_label, second_label, individual_max, ncols,
                                  arm=arm, arms=arms)
@@ -1293,7 +1293,7 @@ def scatter_figure(df: pd.DataFrame, x: str, y: str, arm: str, arms: Sequence[st
     """One point per subject, marker and colour by arm, with zero lines (for changes)."""
     import matplotlib.pyplot as plt
 
-    from helpers import figures
+    from helpers.present import figures
 
     styles = figures.arm_styles(arms)
     with figures.style():
@@ -1314,7 +1314,7 @@ def scatter_figure(df: pd.DataFrame, x: str, y: str, arm: str, arms: Sequence[st
 
 
 def effect_size_rows(comp: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
-    """Rows for :func:`helpers.figures.forest_figure` from :func:`compare_responders`:
+    """Rows for :func:`helpers.present.figures.forest_figure` from :func:`compare_responders`:
     ``label``, ``estimate`` (rank-biserial r), ``ci_low``, ``ci_high``, ``group`` (arm),
     ``note`` (adjusted p), in marker order with arms adjacent.
 

@@ -436,7 +436,7 @@ def flow_table(flow: pd.DataFrame, arms: Sequence[str]) -> ResultTable:
     Parameters
     ----------
     flow : DataFrame
-        From :func:`helpers.population.participant_flow`.
+        From :func:`helpers.analyses.population.participant_flow`.
     """
     rows = []
     for step in pd.unique(flow["step"]):

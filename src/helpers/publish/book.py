@@ -4,19 +4,19 @@ The steps, and why they are in this order:
 
 1. Plan: resolve each chapter's parameters from the cohort config and compute its
    content hash; chapters whose hash matches their last successful run are reused.
-2. Execute the others on warm kernels (``helpers.build.execute``), validating the
+2. Execute the others on warm kernels (``helpers.publish.execute``), validating the
    cohort's data meanwhile so that bad data fail once, clearly, before any chapter.
-3. Stage the book (``helpers.build.stage``) and stop if it is identical to the one
+3. Stage the book (``helpers.publish.stage``) and stop if it is identical to the one
    the published site was built from.
 4. Render with Jupyter Book, execution off, into the persistent staging folder, so
    Sphinx only re-reads what changed.
-5. Publish (``helpers.build.site``): copy the rendered site into a new version folder
+5. Publish (``helpers.publish.site``): copy the rendered site into a new version folder
    and switch the output link to it in one atomic step; a failure at any step leaves
    the published site exactly as it was.
 
 Before any of it, the output is checked (only a site this tool published is ever
 replaced; never a folder the build reads) and the cohort's lock is taken, so that two
-builds of one cohort never interleave (``helpers.build.lock``).
+builds of one cohort never interleave (``helpers.publish.lock``).
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from pathlib import Path
 import yaml
 
 import helpers
-from helpers.build import cache, provenance, site, stage
-from helpers.build.lock import BuildLock
-from helpers.build.site import STAMP_FILE
-from helpers.config import CohortConfig, read_cohort_config
+from helpers.data.config import CohortConfig, read_cohort_config, resolve_cohort
 from helpers.errors import HelpersError
 from helpers.paths import project_root
+from helpers.publish import cache, provenance, site, stage
+from helpers.publish.lock import BuildLock
+from helpers.publish.site import STAMP_FILE
 
 DEFAULT_COHORT = "nct02084238"
 
@@ -76,18 +76,6 @@ class BuildReport:
 
 def _rel(path: Path, root: Path) -> str:
     return os.path.relpath(path, root)
-
-
-def resolve_cohort(cohort: str | Path, root: Path) -> Path:
-    """A cohort name (``data/<name>``) or a folder holding ``cohort.yml``."""
-    p = Path(cohort)
-    if (p / "cohort.yml").is_file() or p.name == "cohort.yml":
-        return (p if p.is_dir() else p.parent).resolve()
-    by_name = root / "data" / str(cohort)
-    if (by_name / "cohort.yml").is_file():
-        return by_name
-    known = sorted(d.name for d in (root / "data").iterdir() if (d / "cohort.yml").is_file())
-    raise BuildError(f"no cohort {str(cohort)!r}: expected data/{cohort}/cohort.yml (cohorts here: {known})")
 
 
 def cohort_key(config: CohortConfig, root: Path) -> str:
@@ -177,7 +165,7 @@ def _declared(source: Path, work: Path, progress: Callable[[str], None] = print)
 def _other_inputs(params: Mapping[str, object], config: CohortConfig, root: Path) -> dict[str, str]:
     """Hashes of the files a chapter reads beyond the cohort's own, when its parameters
     point it at another cohort folder or data folder (``--set sri.data_dir=...``)."""
-    from helpers.contract import find_table_files
+    from helpers.data.contract import find_table_files
 
     own_cohort = _rel(config.folder, root)
     cohort_dir = params.get("cohort_dir", own_cohort)
@@ -239,7 +227,7 @@ def chapter_parameters(
             f"chapter {name}: parameters {unknown} are not declared in chapters/{name}.ipynb "
             f"(it declares {sorted(declared)}); check {config.config_path.name} and --set options"
         )
-    from helpers.config import check_parameter_value
+    from helpers.data.config import check_parameter_value
 
     sources = [(config.parameters.get("all", {}), "all"), (config.parameters.get(name, {}), name)]
     for values, section in sources:
@@ -276,7 +264,7 @@ class Progress:
 
 
 def _data_files(config: CohortConfig) -> list[Path]:
-    from helpers.contract import find_table_files
+    from helpers.data.contract import find_table_files
 
     files, _ = find_table_files(config.data_dir)
     return [config.config_path, *sorted(files.values())]
@@ -321,10 +309,10 @@ def build_book(
     profile : {"full", "public"}, optional
         Overrides the cohort config's ``profile``: ``public`` leaves out subject-level
         listings and the notebook sources, and shows small counts as "< n"
-        (:mod:`helpers.disclosure`).
+        (:mod:`helpers.present.disclosure`).
     wait : bool
         When another build of the cohort (or into the same output) is running, wait for
-        it instead of failing with :class:`~helpers.build.lock.BuildBusyError`.
+        it instead of failing with :class:`~helpers.publish.lock.BuildBusyError`.
 
     Returns
     -------
@@ -350,7 +338,7 @@ def build_book(
     if profile is not None:
         from dataclasses import replace
 
-        from helpers.config import PROFILES
+        from helpers.data.config import PROFILES
 
         if profile not in PROFILES:
             raise BuildError(f"--profile must be one of {list(PROFILES)}, got {profile!r}")
@@ -431,8 +419,8 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     if to_run:
         n = min(workers or os.cpu_count() or 1, len(to_run))
         progress(f"starting {n} kernel(s) for {len(to_run)} chapter(s)")
-        from helpers.build.execute import ChapterPool, WarmKernel
         from helpers.data import VALIDATED_CACHE_ENV
+        from helpers.publish.execute import ChapterPool, WarmKernel
 
         pool = ChapterPool(n, kernel_factory=partial(WarmKernel, env={VALIDATED_CACHE_ENV: str(validated)}))
     try:
@@ -452,7 +440,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     if pool:
         # The Sphinx application starts while the chapters run (configuration and table
         # of contents are final already); it builds once the executed notebooks are staged.
-        from helpers.build.render import Renderer
+        from helpers.publish.render import Renderer
 
         _stage_config(staging, root, config, queries)
         renderer = Renderer(staging, fresh=force)
@@ -464,7 +452,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
             raise BuildError(_failure_message(failed, root, out_dir))
 
     # 3. stage ----------------------------------------------------------------------
-    from helpers.build.manifest import collect_results
+    from helpers.publish.manifest import collect_results
 
     results = collect_results([p.executed for p in plans])
     report.results = results
@@ -493,8 +481,8 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
 
 
 def _count_arms(config: CohortConfig, files: list[Path]) -> int:
-    from helpers.contract import TABLES
     from helpers.data import read_table
+    from helpers.data.contract import TABLES
 
     adsl = next((f for f in files if f.stem.lower() == "adsl"), None)
     if adsl is None:
@@ -510,8 +498,8 @@ def _validated_cache_intact(work: Path, data_key: str, config: CohortConfig, val
     """Whether the validated tables can be reused: written for these data files, and
     every file of the cache still the size it was written with (a truncated table is
     validated again, not handed to the chapters)."""
-    from helpers.contract import find_table_files
     from helpers.data import read_validated_cache
+    from helpers.data.contract import find_table_files
 
     try:
         entry = cache.read_json(work / "data.json")
@@ -545,7 +533,7 @@ def _execute(pool, to_run: list[ChapterPlan], root: Path, work: Path, progress: 
     total = len(to_run)
     done = {"n": 0}
 
-    from helpers.build.execute import ChapterRun
+    from helpers.publish.execute import ChapterRun
 
     def on_event(kind: str, run, result) -> None:
         if kind == "start":
@@ -670,7 +658,7 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
         # The landing page pastes values glued in the chapters, which Sphinx does not
         # track as dependencies: make it read the page again when one of them changed.
         os.utime(staging / "intro.md")
-    from helpers.build.manifest import results_json
+    from helpers.publish.manifest import results_json
 
     put("_extra/results.json", results_json(results))
     sizes = {}
@@ -692,13 +680,13 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
 
 
 def _new_renderer(staging: Path, force: bool):
-    from helpers.build.render import Renderer
+    from helpers.publish.render import Renderer
 
     return Renderer(staging, fresh=force)
 
 
 def _render(renderer, progress: Progress) -> Path:
-    """Render the staged book (see :mod:`helpers.build.render`); a failure leaves the
+    """Render the staged book (see :mod:`helpers.publish.render`); a failure leaves the
     published site as it was."""
     progress("rendering the site with Jupyter Book")
     t0 = time.perf_counter()
