@@ -33,7 +33,7 @@ import pytest
 import yaml
 
 from helpers import data as data_module
-from helpers.derive import definitions as d
+from helpers import definitions as d
 
 ARMS = {"S01": "IL-2", "S02": "IL-2", "S03": "Placebo"}
 #: (subject, week) pairs that were recorded, in file order.

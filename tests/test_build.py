@@ -13,8 +13,9 @@ from tinybook import make_book, make_notebook
 
 from helpers.data.config import read_cohort_config
 from helpers.publish import BuildError, build_book, cache
-from helpers.publish.book import applicable_notebook, chapter_parameters
+from helpers.publish.book import chapter_parameters
 from helpers.publish.manifest import ManifestError, collect_results, plain_value
+from helpers.publish.tags import applicable_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -226,3 +227,22 @@ def test_remove_stale_keeps_whole_kept_folders(tmp_path: Path):
     removed = remove_stale(tmp_path, [tmp_path / "chapters" / "new.ipynb", tmp_path / "_build"])
     assert removed == [tmp_path / "chapters" / "old.ipynb"]
     assert (tmp_path / "_build" / ".doctrees" / "environment.pickle").is_file()
+
+
+def test_papermill_engine_honours_the_tags_by_hand(book: Path, tmp_path: Path):
+    import papermill as pm
+
+    nb_path = book / "chapters" / "cohort.ipynb"
+    nb = nbformat.read(nb_path, 4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('needs adsledai')"))
+    nb.cells[-1].metadata["tags"] = ["needs-adsledai"]
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('needs several arms')"))
+    nb.cells[-1].metadata["tags"] = ["needs-several-arms"]
+    nbformat.write(nb, nb_path)
+    out = tmp_path / "out.ipynb"
+    params = {"cohort_dir": str(book / "data" / "tiny"), "downloads_dir": str(tmp_path / "dl")}
+    pm.execute_notebook(str(nb_path), str(out), parameters=params, engine_name="helpers", progress_bar=False)
+    sources = [c.source for c in nbformat.read(out, 4).cells]
+    assert not any("raise RuntimeError" in s for s in sources)
+    with pytest.raises(pm.PapermillExecutionError, match="needs adsledai"):
+        pm.execute_notebook(str(nb_path), str(out), parameters=params, progress_bar=False)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import derive as dv
 from helpers.data.config import Course
-from helpers.derive.definitions import SLEDAI_DESCRIPTORS
+from helpers.definitions import SLEDAI_DESCRIPTORS
 
 CODES = [x.code for x in SLEDAI_DESCRIPTORS]
 WEIGHTS_BY_HAND = [8, 8, 8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1]

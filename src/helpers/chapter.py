@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.analyses.arms import arms_and_total, total_label
 from helpers.data import Cohort, load_cohort
 from helpers.errors import ConfigError
 from helpers.paths import project_root, resolve_path
@@ -87,7 +88,7 @@ class Chapter:
         name: str,
         cohort_dir: str | Path,
         data_dir: str | Path | None = None,
-        primary_week: int | None = ...,  # type: ignore[assignment]
+        primary_week: int | None = None,
         alpha: float | None = None,
         downloads_dir: str | Path | None = None,
         downloads_url: str | None = None,
@@ -96,18 +97,14 @@ class Chapter:
     ) -> Chapter:
         """Load and validate the cohort and resolve the chapter's parameters.
 
-        ``primary_week``, ``alpha`` and ``arm_var`` default to the cohort config's (pass
-        ``primary_week=None`` for that; a chapter that leaves it out has no primary week);
-        a primary week outside the visit schedule, or an arm variable ``adsl`` lacks, is an
-        error. ``profile`` (default: the cohort config's) ``public`` leaves out subject-level
+        Every parameter left as None takes the cohort config's value, here and nowhere
+        else: ``primary_week``, ``alpha``, ``arm_var``, ``profile``. A primary week outside
+        the visit schedule, or an arm variable ``adsl`` lacks, is an error. ``profile`` (default: the cohort config's) ``public`` leaves out subject-level
         listings and shows small counts as "< n" (:mod:`helpers.present.disclosure`).
         """
         cohort = load_cohort(resolve_path(cohort_dir), data_dir=resolve_path(data_dir) if data_dir else None)
         config = cohort.config
-        if primary_week is ...:
-            week = None
-        else:
-            week = config.primary_week if primary_week is None else int(primary_week)
+        week = config.primary_week if primary_week is None else int(primary_week)
         if week is not None and week not in config.post_baseline_weeks:
             raise ConfigError(f"primary_week {week} is not a post-baseline visit of {config.name} ({list(config.post_baseline_weeks)})")
         a = config.alpha if alpha is None else float(alpha)
@@ -148,6 +145,20 @@ class Chapter:
     @property
     def several_arms(self) -> bool:
         return len(self.arms) > 1
+
+    @property
+    def total_label(self) -> str:
+        """The label of all subjects together: ``Total`` with several arms, else the arm."""
+        return total_label(self.arms)
+
+    @property
+    def arms_and_total(self) -> list[str]:
+        """The arms, then ``Total`` when there are several."""
+        return arms_and_total(self.arms)
+
+    def has(self, *tables: str) -> bool:
+        """Whether the cohort holds every named table."""
+        return self.cohort.has(*tables)
 
     @property
     def public(self) -> bool:
@@ -207,14 +218,61 @@ class Chapter:
         glue(name, v, display=False)
         self.glued[name] = v
 
+    def glue_values(self, values: Mapping[str, object]) -> None:
+        """Glue several plain values, ``{name: value}``."""
+        for name, value in values.items():
+            self.glue(name, value)
+
+    def glue_frame(self, frame: pd.DataFrame, names: Mapping[str, str], by: str | None = None,
+                   total: bool = True, p_values: tuple[str, ...] = ()) -> None:
+        """Glue per-arm values from a tidy frame with one row per arm (and ``Total``).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            One row per value of ``by``: each arm and, with several arms and ``total``,
+            the ``Total`` row.
+        names : mapping
+            Glue name -> column of ``frame``.
+        by : str, optional
+            The arm column (default: the chapter's arm variable).
+        total : bool
+            Glue ``name`` with the total (or, with one arm, the arm's value). With several
+            arms and ``total=False`` (an efficacy estimate, never pooled across randomized
+            arms), only ``name@<arm>`` is glued.
+        p_values : tuple of str
+            Names (keys of ``names``) holding p-values: each also gets ``<name>_text``.
+
+        Notes
+        -----
+        With several arms each arm's value is glued as ``name@<arm>``; with one arm, only
+        ``name``. A row missing for an arm is an error: a page never cites a value that
+        was not computed.
+        """
+        by = by or self.arm_var
+        rows = {str(k): r for k, r in frame.set_index(by, drop=False).iterrows()}
+        wanted = list(self.arms) + ([self.total_label] if total and self.several_arms else [])
+        missing = [a for a in wanted if a not in rows]
+        if missing:
+            raise ValueError(f"glue_frame: no row for {missing} in column {by!r} (rows: {sorted(rows)})")
+        from helpers.present.prose import p_text
+
+        for name, column in names.items():
+            values = {arm: rows[arm][column] for arm in wanted}
+            glued = [(name, values)]
+            if name in p_values:
+                glued.append((f"{name}_text", {arm: p_text(v) for arm, v in values.items()}))
+            for key, by_arm in glued:
+                if total or not self.several_arms:
+                    self.glue(key, by_arm[self.total_label] if self.several_arms else by_arm[self.arms[0]])
+                if self.several_arms:
+                    for arm in self.arms:
+                        self.glue(f"{key}@{arm}", by_arm[arm])
+
     def glue_p(self, name: str, p: float, by_arm: Mapping[str, float] | None = None) -> None:
         """Glue a p value as a number under ``name`` and as display text under
         ``name_text`` (``"p = 0.034"``, ``"p < 0.001"``), per arm too when given."""
-        from helpers.present.tables import format_p
-
-        def text(x):
-            shown = format_p(x)
-            return "p not computed" if shown == "-" else (f"p {shown}" if shown.startswith("<") else f"p = {shown}")
+        from helpers.present.prose import p_text as text
 
         if by_arm is None:
             self.glue(name, p)

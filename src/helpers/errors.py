@@ -15,6 +15,22 @@ def one_based_rows(index) -> tuple[int, ...]:
     return tuple(int(i) + 1 for i in index)
 
 
+def require_columns(frame, columns, where: str, table: str = "the frame") -> None:
+    """Raise a ValueError naming the function, the table and the columns ``frame`` lacks.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"USUBJID": []}), ["USUBJID", "AVAL"], "derive_chg", "adlb")
+    Traceback (most recent call last):
+    ...
+    ValueError: derive_chg: adlb lacks columns ['AVAL'] (it has ['USUBJID'])
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{where}: {table} lacks columns {missing} (it has {list(frame.columns)})")
+
+
 class ConfigError(HelpersError, ValueError):
     """A cohort config (``cohort.yml``) is missing, malformed or inconsistent."""
 

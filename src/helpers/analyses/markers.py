@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import definitions as d
 from helpers import derive, stats
-from helpers.derive import definitions as d
 from helpers.present.tables import (
     ResultTable,
     arm_columns,

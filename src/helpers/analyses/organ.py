@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import definitions as d
 from helpers import derive, stats
 from helpers.data import Cohort
-from helpers.derive import definitions as d
 
 LABELS = {m.code: m.label for m in d.MANIFESTATIONS}
 GROUPS = {m.code: m.group for m in d.MANIFESTATIONS}

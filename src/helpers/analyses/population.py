@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.derive import definitions as d
+from helpers import definitions as d
 from helpers.derive import derive_sledai_total
 
 

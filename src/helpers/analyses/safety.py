@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.derive import definitions as d
+from helpers import definitions as d
 from helpers.derive import derive_course, derive_ctcae_grade
 from helpers.present.tables import ResultTable, arm_columns, format_n_pct, format_p, spread_by_arm
 

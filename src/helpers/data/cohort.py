@@ -91,6 +91,17 @@ class Cohort:
             return self.config.arms
         return tuple(pd.unique(self.tables["adsl"][self.config.arm_var].dropna()))
 
+    def with_population(self, frame: pd.DataFrame, kind: str = "efficacy", arm_var: str | None = None) -> pd.DataFrame:
+        """``frame`` restricted to the subjects of a population, with their arm: the one
+        merge of a per-subject or per-visit table with ``adsl`` that analyses use.
+
+        ``kind`` is a population of the config (``efficacy``, ``safety``); the arm column
+        is ``arm_var`` (default: the cohort's), replacing any column of that name.
+        """
+        arm = arm_var or self.arm_var
+        subjects = self.population(kind)[["USUBJID", arm]]
+        return frame.drop(columns=[arm], errors="ignore").merge(subjects, on="USUBJID", how="inner")
+
     def population(self, kind: str = "efficacy") -> pd.DataFrame:
         """``adsl`` restricted to a population (``efficacy`` or ``safety``)."""
         flag = self.config.populations[kind]

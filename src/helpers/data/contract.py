@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.derive import definitions as d
+from helpers import definitions as d
 from helpers.errors import Problem
 
 FLAG_VALUES: tuple[str, ...] = ("Y", "N", "")

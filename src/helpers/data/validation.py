@@ -7,11 +7,11 @@ unique keys, units, complete visits, and the checks across tables.
 import numpy as np
 import pandas as pd
 
+from helpers import definitions as d
 from helpers.data import contract as ct
 from helpers.data.config import CohortConfig
 from helpers.data.contract import find_table_files  # noqa: F401  (part of this module's API)
 from helpers.data.identifiers import mask_value
-from helpers.derive import definitions as d
 from helpers.errors import Problem, one_based_rows
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -321,7 +321,7 @@ def check_baseline_present(tables: dict[str, pd.DataFrame], files: dict[str, str
 def find_lab_descriptor_queries(adsledai: pd.DataFrame, adlb: pd.DataFrame) -> pd.DataFrame:
     """Lab-based SLEDAI-2K descriptors that disagree with ``adlb`` at the same visit.
 
-    The rules are those of SLEDAI-2K (``helpers.derive.definitions.LAB_DESCRIPTOR_RULES``).
+    The rules are those of SLEDAI-2K (``helpers.definitions.LAB_DESCRIPTOR_RULES``).
     A disagreement is a data query: the descriptor may be right (a drug cause was
     excluded, say), but someone has to look.
 

@@ -5,7 +5,7 @@ Each function derives one thing, takes frames in ADaM shape (``USUBJID``, ``AVIS
 vectorised: no loop runs per subject, so a registry-sized cohort costs what a 40-subject
 one does, times the rows.
 
-Definitions follow ``helpers.derive.definitions`` and the references named there.
+Definitions follow ``helpers.definitions`` and the references named there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.derive import definitions as d
+from helpers import definitions as d
 
 KEY = ["USUBJID", "AVISITN"]
 
@@ -43,7 +43,7 @@ def derive_sledai_total(adsledai: pd.DataFrame, paramcd: str = "SLEDAI") -> pd.D
     ----------
     adsledai : DataFrame
         One row per subject, visit and descriptor: ``USUBJID``, ``AVISITN``, ``PARAMCD``
-        (a code of ``helpers.derive.definitions.SLEDAI_DESCRIPTORS``), ``AVAL`` (1 present, 0
+        (a code of ``helpers.definitions.SLEDAI_DESCRIPTORS``), ``AVAL`` (1 present, 0
         absent); ``AVISIT`` is carried over when present.
     paramcd : str
         The ``PARAMCD`` of the derived rows.
@@ -63,7 +63,7 @@ def derive_sledai_total(adsledai: pd.DataFrame, paramcd: str = "SLEDAI") -> pd.D
     Examples
     --------
     >>> import pandas as pd
-    >>> from helpers.derive.definitions import SLEDAI_WEIGHTS
+    >>> from helpers.definitions import SLEDAI_WEIGHTS
     >>> rows = [("S1", 0, c, int(c in ("ARTHRIT", "RASH", "FEVER"))) for c in SLEDAI_WEIGHTS]
     >>> df = pd.DataFrame(rows, columns=["USUBJID", "AVISITN", "PARAMCD", "AVAL"])
     >>> derive_sledai_total(df)[["USUBJID", "AVISITN", "AVAL"]]
@@ -155,7 +155,7 @@ def derive_sledai_domains(adsledai: pd.DataFrame) -> pd.DataFrame:
 
     Notes
     -----
-    Domains as in ``helpers.derive.definitions.SLEDAI_DESCRIPTORS``; the domain scores of a
+    Domains as in ``helpers.definitions.SLEDAI_DESCRIPTORS``; the domain scores of a
     visit add up to its total.
 
     Examples
@@ -637,7 +637,7 @@ def derive_ctcae_grade(adlb: pd.DataFrame) -> pd.DataFrame:
     Notes
     -----
     Grade 1 is below the lower limit of normal down to the grade-2 bound; grades 2 to
-    4 start strictly below the bounds in ``helpers.derive.definitions.CTCAE_DECREASED``
+    4 start strictly below the bounds in ``helpers.definitions.CTCAE_DECREASED``
     (white cells 3.0, 2.0, 1.0; lymphocytes 0.8, 0.5, 0.2; platelets 75, 50, 25 x10^9/L;
     haemoglobin 100, 80 g/L, grade 3 below 80).
 

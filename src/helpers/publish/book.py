@@ -43,6 +43,7 @@ from helpers.paths import project_root
 from helpers.publish import cache, provenance, site, stage
 from helpers.publish.lock import BuildLock
 from helpers.publish.site import STAMP_FILE
+from helpers.publish.tags import applicable_notebook, count_arms
 
 DEFAULT_COHORT = "nct02084238"
 
@@ -106,37 +107,6 @@ def landing_page(config: CohortConfig, root: Path) -> Path:
     if not landing.is_file():
         raise BuildError(f"{config.config_path}: landing page {landing} not found")
     return landing
-
-
-def applicable_notebook(source: Path, tables: set[str], n_arms: int) -> bytes:
-    """The chapter notebook without the cells that do not apply to this cohort.
-
-    A cell tagged ``needs-<table>`` is dropped when the cohort has no such table;
-    ``needs-several-arms`` and ``needs-one-arm`` keep a cell only for cohorts with
-    several arms or with one. This lets one chapter serve a lupus cohort and a generic
-    ADaM export, or a single-arm and a randomized trial, with no prose that cites a value
-    the cohort cannot have. (The notebook is handled as the JSON it is: this runs on
-    every build, including those with nothing to do.)
-    """
-    nb = json.loads(source.read_text(encoding="utf-8"))
-
-    def applies(cell: dict) -> bool:
-        for tag in cell.get("metadata", {}).get("tags", []):
-            if not tag.startswith("needs-"):
-                continue
-            need = tag[len("needs-"):]
-            if need == "several-arms":
-                ok = n_arms > 1
-            elif need == "one-arm":
-                ok = n_arms == 1
-            else:
-                ok = need in tables
-            if not ok:
-                return False
-        return True
-
-    nb["cells"] = [c for c in nb["cells"] if applies(c)]
-    return (json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
 def declared_parameters(notebook: Path) -> dict[str, object]:
@@ -386,7 +356,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     helpers_hash = cache.helpers_source_hash()
     versions = cache.package_versions()
     tables = {p.stem.lower() for p in files[1:]}
-    n_arms = len(config.arms) or _count_arms(config, files)
+    n_arms = count_arms(config, files)
     plans: list[ChapterPlan] = []
     for name in config.chapters:
         original = root / "chapters" / f"{name}.ipynb"
@@ -478,16 +448,6 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
         f"{len(report.reused)} reused; total {report.seconds:.1f} s)"
     )
     return report
-
-
-def _count_arms(config: CohortConfig, files: list[Path]) -> int:
-    from helpers.data import read_table
-    from helpers.data.contract import TABLES
-
-    adsl = next((f for f in files if f.stem.lower() == "adsl"), None)
-    if adsl is None:
-        return 1
-    return int(read_table(adsl, TABLES["adsl"])[config.arm_var].nunique())
 
 
 def _file_sizes(folder: Path) -> dict[str, int]:

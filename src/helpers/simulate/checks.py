@@ -23,7 +23,7 @@ from scipy import stats
 
 from helpers import derive
 from helpers.data import find_lab_descriptor_queries
-from helpers.derive.definitions import FAVOURED_GROUPS, INJECTION_SITE_REACTION
+from helpers.definitions import FAVOURED_GROUPS, INJECTION_SITE_REACTION
 from helpers.simulate.spec import INF, CohortSpec, Moments, Quantiles, get_spec
 
 #: Adverse-event categories whose subject counts are published, and how each is found.

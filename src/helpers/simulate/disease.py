@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.derive import definitions as d
+from helpers import definitions as d
 from helpers.simulate.calibrate import match_mean, match_quantiles, snap
 
 CODES: tuple[str, ...] = tuple(x.code for x in d.SLEDAI_DESCRIPTORS)

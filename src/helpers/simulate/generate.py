@@ -24,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
+from helpers import definitions as d
 from helpers.data import contract as ct
-from helpers.derive import definitions as d
 from helpers.errors import HelpersError
 from helpers.simulate import disease as dz
 from helpers.simulate import events as ev
@@ -494,7 +494,7 @@ def _sort_codes(s: pd.Series, order: list[str] | None = None) -> np.ndarray:
 
 def sort_rows(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Rows in the fixed order of a table: subject, visit, then parameter in the order
-    of ``helpers.derive.definitions`` (or the keys in ``SORT_KEYS``). A frame already in order
+    of ``helpers.definitions`` (or the keys in ``SORT_KEYS``). A frame already in order
     is returned as it is (generated frames are built in order)."""
     if name in PARAM_ORDER:
         keys = [_sort_codes(df["USUBJID"]), df["AVISITN"].to_numpy(), _sort_codes(df["PARAMCD"], PARAM_ORDER[name])]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.derive import definitions as d
+from helpers import definitions as d
 from helpers.simulate.disease import IDX, RENAL
 
 #: Reference ranges written to ANRLO/ANRHI (chosen; common laboratory values). Where a

@@ -162,10 +162,14 @@ def binomial_test(successes: int, n: int, null_rate: float, alternative: str = "
     )
 
 
+#: Tests of a difference between two rates that :func:`compare_rates` computes.
+RATE_TESTS: dict[str, str] = {"chisq": "Pearson chi-square test", "fisher": "Fisher's exact test"}
+
+
 def compare_rates(
-    successes: int, n: int, ref_successes: int, ref_n: int, confidence: float = 0.95
+    successes: int, n: int, ref_successes: int, ref_n: int, confidence: float = 0.95, test: str = "chisq"
 ) -> pd.DataFrame:
-    """Difference between two response rates, with a confidence interval and tests.
+    """Difference between two rates, with a confidence interval and tests.
 
     Parameters
     ----------
@@ -174,29 +178,36 @@ def compare_rates(
     ref_successes, ref_n : int
         The reference (control) arm.
     confidence : float
+    test : {"chisq", "fisher"}
+        The test whose p-value is ``p_val`` (both are always computed).
 
     Returns
     -------
     DataFrame
         One row: ``rate``, ``ref_rate``, ``estimate`` (rate - ref_rate), ``ci_low``,
-        ``ci_high`` (Newcombe hybrid score interval), ``p_val`` (Pearson chi-square test
-        without continuity correction), ``p_fisher`` (Fisher's exact test), ``method``.
+        ``ci_high`` (Newcombe hybrid score interval), ``p_chisq`` (Pearson chi-square test
+        without continuity correction), ``p_fisher`` (Fisher's exact test, two-sided),
+        ``test`` (the key of the test chosen), ``p_val`` (its p-value), ``method`` (the
+        interval and the test, in words).
 
     Notes
     -----
     Newcombe (1998), method 10; statsmodels ``confint_proportions_2indep(method="newcomb")``.
-    Chi-square: R ``prop.test(c(16, 9), c(29, 30), correct = FALSE)`` gives p = 0.0504.
+    Chi-square: R ``prop.test(c(16, 9), c(29, 30), correct = FALSE)`` gives p = 0.0504;
+    Fisher: R ``fisher.test(matrix(c(16, 13, 9, 21), 2))`` gives p = 0.067.
 
     Examples
     --------
-    >>> compare_rates(16, 29, 9, 30)[["estimate", "ci_low", "ci_high", "p_val"]].round(4)
-       estimate  ci_low  ci_high   p_val
-    0    0.2517  0.0007   0.4632  0.0504
+    >>> compare_rates(16, 29, 9, 30)[["estimate", "ci_low", "ci_high", "p_chisq", "p_fisher", "p_val"]].round(4)
+       estimate  ci_low  ci_high  p_chisq  p_fisher   p_val
+    0    0.2517  0.0007   0.4632   0.0504    0.0673  0.0504
     """
     from scipy.stats import chi2_contingency, fisher_exact
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     _check_confidence(confidence)
+    if test not in RATE_TESTS:
+        raise ValueError(f"compare_rates: test must be one of {list(RATE_TESTS)}, got {test!r}")
     if min(n, ref_n) <= 0:
         raise ValueError(f"compare_rates: both arms need subjects, got n={n}, ref_n={ref_n}")
     lo, hi = confint_proportions_2indep(successes, n, ref_successes, ref_n, method="newcomb", compare="diff", alpha=1 - confidence)
@@ -208,8 +219,8 @@ def compare_rates(
     p_fisher = float(fisher_exact(table)[1])
     return pd.DataFrame(
         [{"rate": successes / n, "ref_rate": ref_successes / ref_n, "estimate": successes / n - ref_successes / ref_n,
-          "ci_low": float(lo), "ci_high": float(hi), "p_val": p_chi, "p_fisher": p_fisher,
-          "method": "Newcombe interval; Pearson chi-square test"}]
+          "ci_low": float(lo), "ci_high": float(hi), "p_chisq": p_chi, "p_fisher": p_fisher, "test": test,
+          "p_val": p_chi if test == "chisq" else p_fisher, "method": f"Newcombe interval; {RATE_TESTS[test]}"}]
     )
 
 
