@@ -16,6 +16,7 @@ from helpers.data.cohort import (
     load_cohort,
     read_validated_cache,
     share_subject_categories,
+    use_validated_cache,
     write_validated_cache,
 )
 from helpers.data.config import CohortConfig, read_cohort_config, resolve_cohort
@@ -32,5 +33,5 @@ __all__ = [
     "Cohort", "CohortConfig", "TableStore", "check_identifier_columns", "check_identifier_values",
     "check_identifiers", "coerce_columns", "find_lab_descriptor_queries", "find_table_files", "forget_loaded",
     "load_cohort", "read_cohort_config", "read_header", "read_table", "read_validated_cache", "resolve_cohort",
-    "share_subject_categories", "validate_table", "write_validated_cache",
+    "share_subject_categories", "use_validated_cache", "validate_table", "write_validated_cache",
 ]

@@ -131,10 +131,18 @@ def _share(cohort: Cohort) -> Cohort:
     return Cohort(cohort.config, tables, dict(cohort.files), cohort.queries.copy(deep=False), cohort._derived)
 
 
-#: Environment variable naming a folder of validated tables (set by the build for its
-#: kernels): a cohort whose files match the folder's manifest is read from there, table
-#: by table as a chapter asks for them, instead of being read and validated again.
-VALIDATED_CACHE_ENV = "HELPERS_VALIDATED_CACHE"
+#: A folder of validated tables this process reads instead of validating again (see
+#: :func:`use_validated_cache`).
+_VALIDATED_CACHE: Path | None = None
+
+
+def use_validated_cache(folder: str | Path | None) -> None:
+    """Read cohorts from the validated tables in ``folder`` (written by
+    :func:`write_validated_cache`) when its manifest matches the files, table by table
+    as a chapter asks for them, instead of reading and validating them again. The build
+    calls this in each kernel it starts; ``None`` turns it off."""
+    global _VALIDATED_CACHE
+    _VALIDATED_CACHE = Path(folder) if folder is not None else None
 
 
 class TableStore(Mapping):
@@ -241,9 +249,8 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     key = (_signature(config.config_path, files), str(folder), repr(config))
     if key in _MEMO and not problems:
         return _share(_MEMO[key])
-    cache = os.environ.get(VALIDATED_CACHE_ENV)
-    if cache and not problems:
-        cached = read_validated_cache(config, files, Path(cache))
+    if _VALIDATED_CACHE is not None and not problems:
+        cached = read_validated_cache(config, files, _VALIDATED_CACHE)
         if cached is not None:
             _MEMO.clear()
             _MEMO[key] = cached

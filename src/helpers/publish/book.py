@@ -26,8 +26,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -389,10 +387,9 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     if to_run:
         n = min(workers or os.cpu_count() or 1, len(to_run))
         progress(f"starting {n} kernel(s) for {len(to_run)} chapter(s)")
-        from helpers.data import VALIDATED_CACHE_ENV
         from helpers.publish.execute import ChapterPool, WarmKernel
 
-        pool = ChapterPool(n, kernel_factory=partial(WarmKernel, env={VALIDATED_CACHE_ENV: str(validated)}))
+        pool = ChapterPool(n, kernel_factory=partial(WarmKernel, validated_cache=validated))
     try:
         if need_validation:
             queries = _validate(config, validated, progress)
@@ -474,15 +471,18 @@ def _validate(config: CohortConfig, validated: Path, progress: Progress):
     """Validate the cohort and write the validated cache, in a child process: a large
     cohort takes a gigabyte to check, which the build gives back when the child exits
     instead of holding it while the kernels work."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     import pandas as pd
 
+    from helpers.publish.validate import validate_into_cache
+
     progress(f"validating the data in {config.data_dir}")
-    cmd = [sys.executable, "-m", "helpers", "data", "validate", str(config.folder),
-           "--data-dir", str(config.data_dir), "--write-cache", str(validated)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        message = proc.stderr.strip().removeprefix("error: ")
-        raise BuildError(f"the cohort's data break the data contract; nothing was built.\n{message}")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        problem = pool.submit(validate_into_cache, config, validated).result()
+    if problem:
+        raise BuildError(f"the cohort's data break the data contract; nothing was built.\n{problem}")
     queries = pd.read_pickle(validated / "queries.pkl")
     if len(queries):
         progress(f"{len(queries)} data queries listed in the appendix")

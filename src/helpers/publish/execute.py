@@ -103,7 +103,7 @@ class WarmKernel:
     """One Jupyter kernel, started once, reused for several notebooks."""
 
     def __init__(self, kernel_name: str = "python3", warm_imports: Sequence[str] = WARM_IMPORTS,
-                 startup_timeout: float = 120, env: dict[str, str] | None = None):
+                 startup_timeout: float = 120, validated_cache: Path | None = None):
         import os
         import tempfile
 
@@ -116,7 +116,7 @@ class WarmKernel:
         self.km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         # No history database: chapters never read it, and a kernel that runs several
         # notebooks would otherwise log clashes of its session lines into their outputs.
-        self.km.start_kernel(env={**os.environ, **(env or {})}, extra_arguments=["--HistoryManager.enabled=False"])
+        self.km.start_kernel(extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=startup_timeout)
@@ -131,6 +131,10 @@ class WarmKernel:
         self.akc.start_channels()
         if warm_imports:
             self._run("\n".join(f"import {m}" for m in warm_imports), timeout=startup_timeout)
+        if validated_cache is not None:
+            # Chapters read the tables the build validated, instead of validating again.
+            self._run(f"import helpers.data\nhelpers.data.use_validated_cache({str(validated_cache)!r})",
+                      timeout=startup_timeout)
 
     def _run(self, code: str, timeout: float = 60) -> None:
         """Run preparation code; a kernel that died is reported at once, not after the
