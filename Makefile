@@ -20,7 +20,7 @@ help:
 	@echo "make book [COHORT=<name>]   build a cohort's site (default $(COHORT))"
 	@echo "make test                   run the whole test suite"
 	@echo "make data                   regenerate the simulated cohorts"
-	@echo "make lint                   ruff"
+	@echo "make lint                   ruff and the import layers (lint-imports)"
 	@echo "make clean                  remove build products (keeps .venv)"
 
 # The environment: a venv with the pinned requirements and this package, editable.
@@ -48,10 +48,12 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m ruff check src tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_OPTS)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
 
 data: $(STAMP)
 	$(BIN)/python -m helpers data generate --all

@@ -276,30 +276,43 @@ def write_yaml(tmp_path):
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _build_site(cohort: str) -> Path:
-    """Build a cohort's site where ``make book`` puts it (reusing the content-hash cache:
-    after ``make book``, nothing runs again; on a fresh clone it is a cold build)."""
+#: Where the tests keep the build's work (executed notebooks, caches): never the user's
+#: own ``_build/.work`` or ``_build/html``, but kept between runs so that a second
+#: ``make test`` reuses the executed chapters.
+TEST_WORK = ROOT / "_build" / ".test-work"
+
+
+def build_site(cohort: str, sites: Path) -> Path:
+    """Build a cohort's site into ``sites/<cohort>`` (a temporary folder of the session),
+    with its work folder under :data:`TEST_WORK`."""
     from helpers.publish import build_book
 
-    report = build_book(cohort, root=ROOT, log=lambda line: print(line, flush=True))
+    report = build_book(cohort, root=ROOT, output=sites / cohort, work_dir=TEST_WORK / cohort,
+                        log=lambda line: print(line, flush=True))
     return report.output
 
 
 @pytest.fixture(scope="session")
-def default_site() -> Path:
-    """The default cohort's site, freshly built: ``_build/html``."""
-    return _build_site("nct02084238")
+def sites(tmp_path_factory) -> Path:
+    """The session's folder of built sites."""
+    return tmp_path_factory.mktemp("sites")
 
 
 @pytest.fixture(scope="session")
-def followup_site() -> Path:
-    """The randomized follow-up cohort's site: ``_build/cohorts/nct02465580/html``."""
-    return _build_site("nct02465580")
+def default_site(sites: Path) -> Path:
+    """The default cohort's site, freshly built (in a temporary folder)."""
+    return build_site("nct02084238", sites)
 
 
 @pytest.fixture(scope="session")
-def pilot_site() -> Path:
+def followup_site(sites: Path) -> Path:
+    """The randomized follow-up cohort's site."""
+    return build_site("nct02465580", sites)
+
+
+@pytest.fixture(scope="session")
+def pilot_site(sites: Path) -> Path:
     """The CDISC pilot export's site (skipped when its files are not beside the repo)."""
     if not (ROOT.parent / "shared" / "external" / "cdiscpilot01" / "adsl.xpt").is_file():
         pytest.skip("the CDISC pilot XPT files are not at ../shared/external/cdiscpilot01")
-    return _build_site("cdiscpilot01")
+    return build_site("cdiscpilot01", sites)

@@ -15,6 +15,7 @@ import pytest
 pytestmark = pytest.mark.build
 
 ROOT = Path(__file__).resolve().parents[1]
+TEST_WORK = ROOT / "_build" / ".test-work"
 
 
 def results(site: Path) -> dict:
@@ -67,30 +68,47 @@ def test_every_page_says_the_data_are_simulated(default_site: Path):
 
 
 def test_landing_page_numbers_come_from_results(default_site: Path):
-    text = (default_site / "intro.html").read_text(encoding="utf-8")
-    assert "36</span> of <span" in text.replace("\n", " ") or ">36<" in text
+    """Every value the landing page pastes is the one results.json holds, formatted as
+    the page's source asks (the browser tests read the rendered table as well)."""
+    import re
+
+    from myst_nb.core.variables import format_plain_text
+
+    r = results(default_site)
+    source = (ROOT / "intro.md").read_text(encoding="utf-8")
+    cited = re.findall(r"\{glue:text\}`chapters/[a-z]+\.ipynb::([a-z0-9_]+):([^`]*)`", source)
+    assert cited, "the landing page cites glued values"
+    shown = re.findall(r'<span class="pasted-text">([^<]*)</span>', (default_site / "intro.html").read_text(encoding="utf-8"))
+    assert shown == [format_plain_text(repr(r[name]), fmt) for name, fmt in cited]
 
 
 def test_second_build_executes_nothing(default_site: Path):
     from helpers.publish import build_book
 
     lines: list[str] = []
-    report = build_book("nct02084238", root=ROOT, log=lines.append)
+    report = build_book("nct02084238", root=ROOT, output=default_site, work_dir=TEST_WORK / "nct02084238",
+                        log=lines.append)
     assert report.executed == [] and not report.rendered, lines
 
 
-def test_build_leaves_the_work_tree_clean(default_site: Path):
+def test_build_leaves_the_work_tree_clean(default_site: Path, tmp_path: Path):
     from helpers.publish import build_book
 
     def status() -> str:
         return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
                               capture_output=True, text=True).stdout
 
-    before = status()
+    def published() -> dict[str, int]:
+        site = ROOT / "_build" / "html"
+        return {str(p): p.stat().st_mtime_ns for p in site.rglob("*")} if site.exists() else {}
+
+    before, site_before = status(), published()
     # A rebuild that executes a chapter and renders, then the default build again.
-    build_book("nct02084238", root=ROOT, overrides={"sri": {"null_rate": 0.35}}, log=lambda line: None)
-    build_book("nct02084238", root=ROOT, log=lambda line: None)
+    for overrides in ({"sri": {"null_rate": 0.35}}, {}):
+        build_book("nct02084238", root=ROOT, output=tmp_path / "site", work_dir=TEST_WORK / "nct02084238",
+                   overrides=overrides, log=lambda line: None)
     assert status() == before, "the build wrote files outside _build/"
+    assert published() == site_before, "the tests never touch the user's _build/html"
 
 
 def test_followup_reproduces_the_randomized_trial(followup_site: Path):
@@ -128,4 +146,4 @@ def _stream_outputs(site_work: Path) -> list[str]:
 
 def test_no_warnings_in_output_cells(default_site: Path, followup_site: Path):
     for cohort in ("nct02084238", "nct02465580"):
-        assert not _stream_outputs(ROOT / "_build" / ".work" / cohort), cohort
+        assert not _stream_outputs(TEST_WORK / cohort), cohort

@@ -69,3 +69,54 @@ def test_parse_set_rate_checked_before_the_build(value, shown):
 
 def test_parse_set_errors_are_reported_by_main():
     assert issubclass(ConfigError, HelpersError)  # main() prints HelpersError as "error: ..." and exits 1
+
+
+# ---------------------------------------------------------------------------------------
+# the subcommands, through main() and as the command line
+
+
+def test_data_validate_valid_cohort(cohort_dir, capsys):
+    from helpers.cli import main
+
+    assert main(["data", "validate", str(cohort_dir)]) == 0
+    assert "valid (adsl 3" in capsys.readouterr().out
+
+
+def test_data_validate_reports_every_problem(cohort_builder, capsys):
+    from helpers.cli import main
+
+    cohort_builder.set("adsl", 1, "AGE", "abc")
+    cohort_builder.set("adpga", 2, "AVAL", 7)
+    assert main(["data", "validate", str(cohort_builder.write())]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: 2 problem(s)") and "adsl.csv, column AGE, rows 1" in err and "adpga.csv" in err
+
+
+def test_data_validate_writes_the_cache(cohort_dir, tmp_path):
+    from helpers.cli import main
+
+    assert main(["data", "validate", str(cohort_dir), "--write-cache", str(tmp_path / "cache")]) == 0
+    assert (tmp_path / "cache" / "manifest.json").is_file() and (tmp_path / "cache" / "adsl.pkl").is_file()
+
+
+def test_data_contract_prints_markdown(capsys):
+    from helpers.cli import main
+
+    assert main(["data", "contract"]) == 0
+    out = capsys.readouterr().out
+    assert "### `adsl`: Subject-level analysis dataset" in out and "| `USUBJID` |" in out
+
+
+def test_build_options_are_checked_by_the_parser():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "helpers", "build", "--profile", "secret"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice: 'secret'" in proc.stderr
+
+
+def test_unknown_cohort_names_the_known_ones(capsys):
+    from helpers.cli import main
+
+    assert main(["build", "no-such-cohort"]) == 1
+    assert "no cohort 'no-such-cohort'" in capsys.readouterr().err

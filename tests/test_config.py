@@ -65,7 +65,7 @@ BEFORE_SCHEMA = {
 
 @pytest.mark.parametrize("name", sorted(BEFORE_SCHEMA))
 def test_read_cohort_config_real_configs_load_as_before(name):
-    expected = BEFORE_SCHEMA[name].replace("<ROOT>", str(ROOT)).replace("<SHARED>", str(ROOT.parent / "shared"))
+    expected = BEFORE_SCHEMA[name].replace("<ROOT>", str(ROOT)).replace("<SHARED>", str((ROOT.parent / "shared").resolve()))
     assert repr(read_cohort_config(ROOT / "data" / name)) == expected
 
 

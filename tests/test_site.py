@@ -15,6 +15,7 @@ page go to ``test-results/screenshots/`` (the follow-up cohort's in a subfolder)
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import html.parser
@@ -634,6 +635,15 @@ def _listing_state(page) -> dict:
     }""")
 
 
+_INFO = "document.querySelector('#ae-listing .dt-info, #ae-listing .dataTables_info').innerText"
+
+
+def _wait_for_info(page, previous: str) -> None:
+    """Wait until the listing's row count line differs from ``previous`` (the table has
+    redrawn after a search), instead of sleeping a fixed time."""
+    page.wait_for_function(f"prev => {_INFO} !== prev", arg=previous, timeout=10_000)
+
+
 def _total(info: str) -> int:
     m = re.search(r"of ([\d,]+) entr", info)
     assert m, f"no row count in {info!r}"
@@ -651,12 +661,12 @@ def check_listing_search(page) -> None:
     assert search.count() == 1, "the listing has a search box"
     term = before["rows"][0][before["heads"].index("Preferred term")]
     search.fill(term)
-    page.wait_for_timeout(200)
+    _wait_for_info(page, before["info"])
     after = _listing_state(page)
     assert 0 < _total(after["info"]) < total, f"searching {term!r}: {after['info']}"
     assert all(term.lower() in " ".join(r).lower() for r in after["rows"]), after["rows"]
     search.fill("")
-    page.wait_for_timeout(200)
+    _wait_for_info(page, after["info"])
     assert _total(_listing_state(page)["info"]) == total
 
 
@@ -672,13 +682,17 @@ def check_listing_sort(page, target: str) -> None:
     spot = th.locator(".dt-column-order" if target == "control" else ".dt-column-title")
     assert spot.count() == 1, th.inner_html()
     original = [r[day] for r in before["rows"]]
+    icon_only = th.get_attribute("data-dt-order") == "icon-only"
     orders = []
-    for _ in range(2):
+    for direction in ("asc", "desc"):
         spot.click()
-        page.wait_for_timeout(200)
+        # DataTables marks the header it sorts by: wait for the mark, not a fixed delay.
+        with contextlib.suppress(Exception):  # a header that does not sort is reported below
+            page.wait_for_function(
+                "([i, cls]) => document.querySelectorAll('#ae-listing table.dataTable thead th')[i].classList.contains(cls)",
+                arg=[day, f"dt-ordering-{direction}"], timeout=10_000)
         orders.append([r[day] for r in _listing_state(page)["rows"]])
     up, down = orders
-    icon_only = th.get_attribute("data-dt-order") == "icon-only"
     assert up != original or down != original, (
         f"clicking the Day column's {target} does not change the order {original}"
         + (" (the header sorts only from its arrows: data-dt-order=icon-only)" if icon_only else ""))
