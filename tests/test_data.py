@@ -366,6 +366,7 @@ def _break_lab_descriptors(b):
 
 
 def test_load_cohort_lab_descriptor_queries_are_errors(cohort_builder):
+    cohort_builder.config["data_queries"] = "error"  # the opt-in; the appendix is the default
     _break_lab_descriptors(cohort_builder)
     err = load_error(cohort_builder.write())
     assert where(err.problems) == {("adsledai.csv", "AVAL", (13,)), ("adsledai.csv", "AVAL", (119,)),
@@ -399,6 +400,7 @@ def test_load_cohort_lab_descriptor_boundaries(cohort_builder):
     # platelets 100 not < 100, white cells 3.0 not < 3, C3 at ANRLO not below it,
     # anti-dsDNA at ANRHI not above it. S03 week 0 is adlb rows 33-40, adsledai 97-120.
     b = cohort_builder
+    b.config["data_queries"] = "error"
     b.set("adlb", 36, "AVAL", 0.5)  # UPROT; PROTEIN (row 109) is 0: agrees
     b.set("adlb", 34, "AVAL", 0.9)  # C3 = ANRLO; LOWCOMP (row 116) is 0: agrees
     b.set("adlb", 33, "AVAL", 30.0)  # anti-dsDNA = ANRHI ...

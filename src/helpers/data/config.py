@@ -24,6 +24,7 @@ line each, naming the file, the line and the key (``visits[2].week``):
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import difflib
 import functools
 import math
@@ -51,6 +52,21 @@ PROFILES: tuple[str, ...] = ("full", "public")
 DATA_QUERIES: tuple[str, ...] = ("error", "appendix")
 
 #: Significance levels are refused from this value up (a 50% interval answers nothing).
+#: The disease-activity instruments a cohort may be scored with (cohort.yml ``instrument``).
+INSTRUMENTS: tuple[str, ...] = ("SLEDAI-2K", "SELENA-SLEDAI")
+
+#: Tests of the primary end point (cohort.yml ``analysis.primary_test``): the
+#: Miettinen-Nurminen score test (with the interval that inverts it), Pearson's
+#: chi-square, Fisher's exact test, or a logistic regression on named covariates.
+PRIMARY_TESTS: tuple[str, ...] = ("score", "chisq", "fisher", "logistic")
+
+#: How secondary end points are adjusted for multiplicity (``analysis.multiplicity``):
+#: none (each labelled nominal and unadjusted), Holm or Bonferroni across them.
+MULTIPLICITY: tuple[str, ...] = ("none", "holm", "bonferroni")
+
+#: Statistics a baseline-table row may show (``analysis.baseline_statistics``).
+BASELINE_STATISTICS: tuple[str, ...] = ("csr", "mean_sd", "median_range", "median_iqr", "n_pct")
+
 ALPHA_MAX = 0.5
 
 #: The last study week a visit schedule may name (ten years).
@@ -146,8 +162,87 @@ COHORT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "x-expected": "a mapping of populations (efficacy, safety) to flag columns of adsl",
             "propertyNames": {**_text("a population name", blank=False)},
-            "additionalProperties": _text("a flag column of adsl (e.g. ITTFL)", blank=False),
-            "description": "Population flags: efficacy and safety, and any other named population.",
+            "additionalProperties": {
+                "anyOf": [
+                    _text("a flag column of adsl (e.g. ITTFL)", blank=False),
+                    {
+                        "type": "object",
+                        "x-expected": "{flag, arm, label}",
+                        "required": ["flag"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "flag": _text("a flag column of adsl (e.g. ITTFL)", blank=False),
+                            "arm": _text("the arm variable this population is analysed by (e.g. TRT01P)", blank=False),
+                            "label": _text("the population's name on the page", blank=False),
+                        },
+                    },
+                ],
+                "x-expected": "a flag column of adsl, or {flag, arm, label}",
+            },
+            "description": "Population flags (efficacy, safety, any other), each with the arm variable it is "
+                           "analysed by: ITT by the randomized arm, safety by the treatment received.",
+        },
+        "instrument": {**_choice(INSTRUMENTS), "description": "The disease-activity instrument of adsledai."},
+        "analysis": {
+            "type": "object",
+            "x-expected": "a mapping of the pre-specified analysis",
+            "additionalProperties": False,
+            "properties": {
+                "primary_test": _choice(PRIMARY_TESTS),
+                "covariates": {
+                    "type": "array", "x-expected": "a list of adsl columns", "uniqueItems": True,
+                    "items": _text("a column of adsl (or SLEDAIBL)", blank=False),
+                },
+                "secondary_weeks": {
+                    "type": "array", "x-expected": "a list of weeks", "uniqueItems": True,
+                    "items": _whole(f"a whole number of weeks from 0 to {WEEK_MAX}", 0, WEEK_MAX),
+                },
+                "multiplicity": _choice(MULTIPLICITY),
+                "equivalence_margins": {
+                    "type": "object",
+                    "x-expected": "a mapping of PARAMCD to {margin, source}",
+                    "additionalProperties": {
+                        "type": "object",
+                        "x-expected": "{margin, source}",
+                        "required": ["margin", "source"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "margin": {"type": "number", "exclusiveMinimum": 0, "x-expected": "a positive number"},
+                            "source": _text("where the margin comes from (a citation)", blank=False),
+                        },
+                    },
+                },
+                "min_group_size": _whole("a whole number from 1 up", minimum=1),
+                "baseline_statistics": {
+                    "type": "object",
+                    "x-expected": "a mapping of baseline variables to statistics",
+                    "additionalProperties": _choice(BASELINE_STATISTICS),
+                },
+                "baseline_tests": {"type": "boolean", "x-expected": "true or false"},
+                "treatment_failure": {
+                    "type": "object",
+                    "x-expected": "{steroid_increase, steroid_margin, rescue_flag}",
+                    "additionalProperties": False,
+                    "properties": {
+                        "steroid_increase": {"type": "boolean", "x-expected": "true or false"},
+                        "steroid_margin": {"type": "number", "minimum": 0, "x-expected": "mg/day from 0 up"},
+                        "rescue_flag": _text("a column of adsl flagging prohibited rescue therapy", blank=False, null=True),
+                    },
+                },
+            },
+            "description": "The pre-specified analysis: tests, end points, multiplicity, margins.",
+        },
+        "data_cutoff": {
+            "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "x-expected": "a date, YYYY-MM-DD",
+            "description": "The data cut-off date.",
+        },
+        "database_lock": {
+            "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "x-expected": "a date, YYYY-MM-DD",
+            "description": "The date the database was locked; the analysis keys are frozen from then on.",
+        },
+        "blinded": {
+            "type": "boolean", "x-expected": "true or false",
+            "description": "true: every build uses dummy arm labels (a dry run before unblinding).",
         },
         "visits": {
             "type": "array",
@@ -277,6 +372,53 @@ class Course:
 
 
 @dataclass(frozen=True)
+class AnalysisPlan:
+    """The pre-specified analysis of ``cohort.yml``'s ``analysis:`` block.
+
+    Attributes
+    ----------
+    primary_test : str
+        The primary end point's test, one of :data:`PRIMARY_TESTS`.
+    covariates : tuple of str
+        Covariates of the logistic regression (``primary_test: logistic``).
+    secondary_weeks : tuple of int
+        Weeks at which the primary end point is a secondary end point; other weeks are
+        exploratory.
+    multiplicity : str
+        How the secondary end points are adjusted, one of :data:`MULTIPLICITY`.
+    equivalence_margins : dict
+        ``PARAMCD -> {"margin": float, "source": str}``: the margin inside which a change
+        counts as none (a "not changed" claim without one is inconclusive).
+    min_group_size : int
+        Groups smaller than this are shown without a test, and not ranked.
+    baseline_statistics : dict
+        Baseline variable -> statistics (:data:`BASELINE_STATISTICS`); others get the
+        CSR default (n, mean (SD), median, min-max).
+    baseline_tests : bool
+        Between-arm p-values in the baseline table (CONSORT advises against them).
+    treatment_failure : dict
+        ``steroid_increase`` (bool), ``steroid_margin`` (mg/day), ``rescue_flag`` (a
+        column of adsl): subjects failing these are SRI non-responders from then on.
+    """
+
+    primary_test: str = "score"
+    covariates: tuple[str, ...] = ()
+    secondary_weeks: tuple[int, ...] = ()
+    multiplicity: str = "none"
+    equivalence_margins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    min_group_size: int = 5
+    baseline_statistics: dict[str, str] = field(default_factory=dict)
+    baseline_tests: bool = False
+    treatment_failure: dict[str, Any] = field(default_factory=dict)
+
+    def keys(self) -> dict[str, Any]:
+        """The analysis keys as plain data (for the analysis-plan hash)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class CohortConfig:
     """A cohort's configuration, read and checked from ``cohort.yml``.
 
@@ -308,7 +450,7 @@ class CohortConfig:
     courses: tuple[Course, ...] = ()
     chapters: tuple[str, ...] = CHAPTERS
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
-    data_queries: str = "error"
+    data_queries: str = "appendix"
     landing: Path | None = None
     alpha: float = 0.05
     #: Text encoding of the tables; None: UTF-8 for CSV, latin-1 for SAS transport files.
@@ -320,12 +462,38 @@ class CohortConfig:
     #: With the public profile, counts from 1 to ``min_cell_count - 1`` show as "< n".
     min_cell_count: int = 5
     #: Line of every key path in ``cohort.yml``, for messages; see :meth:`locate`.
+    #: The arm variable each population is analysed by (default: ``arm_var``).
+    population_arms: dict[str, str] = field(default_factory=dict)
+    #: A population's name on the page, when the config gives one.
+    population_labels: dict[str, str] = field(default_factory=dict)
+    instrument: str = "SLEDAI-2K"
+    analysis: AnalysisPlan = field(default_factory=lambda: AnalysisPlan())
+    data_cutoff: str | None = None
+    database_lock: str | None = None
+    blinded: bool = False
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def folder(self) -> Path:
         """The folder holding ``cohort.yml``."""
         return self.config_path.parent
+
+    def population_arm(self, kind: str) -> str:
+        """The arm variable a population is analysed by: its ``arm`` in ``populations``,
+        else the cohort's ``arm_var`` (ITT by the randomized arm, safety by the
+        treatment received, when the config says so)."""
+        return self.population_arms.get(kind, self.arm_var)
+
+    def analysis_hash(self) -> str:
+        """SHA-256 of the analysis keys (tests, populations, alpha, end points, margins):
+        shown on the pages, so that a change of the plan cannot pass unseen."""
+        import hashlib
+        import json
+
+        keys = {"analysis": self.analysis.keys(), "alpha": self.alpha, "primary_week": self.primary_week,
+                "populations": self.populations, "population_arms": self.population_arms,
+                "instrument": self.instrument, "reference_arm": self.reference_arm}
+        return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()
 
     @property
     def weeks(self) -> tuple[int, ...]:
@@ -453,6 +621,8 @@ def _plain(value: object, memo: dict | None = None) -> object:
     """The value with the loader's containers turned into plain dicts and lists
     (shared aliases stay shared; a recursive alias does not loop)."""
     memo = {} if memo is None else memo
+    if isinstance(value, dt.date):  # YAML reads an unquoted 2019-06-30 as a date
+        return value.isoformat()
     if not isinstance(value, (dict, list)):
         return value
     if id(value) in memo:
@@ -697,6 +867,25 @@ def _cross_problems(raw: dict, broken: set[tuple]) -> list[_Problem]:
                 if problem:
                     problems.append(_Problem(("parameters", chapter, name), None, problem[1]))
 
+    if ok("analysis") and weeks is not None:
+        for i, week in enumerate(raw["analysis"].get("secondary_weeks") or []):
+            if int(week) not in weeks[1:]:
+                problems.append(_Problem(
+                    ("analysis", "secondary_weeks", i), None,
+                    f"secondary week {week} is not a post-baseline visit week {weeks[1:]}",
+                ))
+    for key in ("data_cutoff", "database_lock"):
+        if ok(key):
+            try:
+                dt.date.fromisoformat(raw[key])
+            except ValueError:
+                problems.append(_Problem((key,), None, f"{raw[key]!r} is not a date of the calendar"))
+    if ok("data_cutoff") and ok("database_lock") and raw["database_lock"] < raw["data_cutoff"]:
+        problems.append(_Problem(
+            ("database_lock",), None,
+            f"the database was locked ({raw['database_lock']}) before the data cut-off ({raw['data_cutoff']})",
+        ))
+
     if ok("encoding") and raw["encoding"] is not None:
         try:
             codecs.lookup(raw["encoding"])
@@ -785,7 +974,18 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
     arms = tuple(raw.get("arms") or ())
     reference = raw.get("reference_arm")
     populations = {"efficacy": "ITTFL", "safety": "SAFFL"}
-    populations.update(raw.get("populations") or {})
+    population_arms: dict[str, str] = {}
+    population_labels: dict[str, str] = {}
+    for name, value in (raw.get("populations") or {}).items():
+        if isinstance(value, dict):
+            populations[name] = value["flag"]
+            if "arm" in value:
+                population_arms[name] = value["arm"]
+            if "label" in value:
+                population_labels[name] = value["label"]
+        else:
+            populations[name] = value
+    plan = raw.get("analysis") or {}
     primary = raw.get("primary_week")
     landing = raw.get("landing")
     return CohortConfig(
@@ -811,13 +1011,30 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
         ),
         chapters=tuple(raw.get("chapters", CHAPTERS)),
         parameters={k: dict(v) for k, v in (raw.get("parameters") or {}).items()},
-        data_queries=raw.get("data_queries", "error"),
+        data_queries=raw.get("data_queries", "appendix"),
         landing=(path.parent / landing).resolve() if landing else None,
         alpha=float(raw.get("alpha", 0.05)),
         encoding=raw.get("encoding"),
         reviewed_columns=tuple(raw.get("reviewed_columns") or ()),
         profile=raw.get("profile", "full"),
         min_cell_count=int(raw.get("min_cell_count", 5)),
+        population_arms=population_arms,
+        population_labels=population_labels,
+        instrument=raw.get("instrument", "SLEDAI-2K"),
+        analysis=AnalysisPlan(
+            primary_test=plan.get("primary_test", "score"),
+            covariates=tuple(plan.get("covariates") or ()),
+            secondary_weeks=tuple(int(w) for w in plan.get("secondary_weeks") or ()),
+            multiplicity=plan.get("multiplicity", "none"),
+            equivalence_margins={k: dict(v) for k, v in (plan.get("equivalence_margins") or {}).items()},
+            min_group_size=int(plan.get("min_group_size", 5)),
+            baseline_statistics=dict(plan.get("baseline_statistics") or {}),
+            baseline_tests=bool(plan.get("baseline_tests", False)),
+            treatment_failure=dict(plan.get("treatment_failure") or {}),
+        ),
+        data_cutoff=raw.get("data_cutoff"),
+        database_lock=raw.get("database_lock"),
+        blinded=bool(raw.get("blinded", False)),
         key_lines={_key_path(k): v for k, v in lines.items() if k and v},
     )
 
