@@ -88,7 +88,7 @@ def test_derive_sledai_total_unknown_code():
 
 def test_derive_sledai_total_missing_column():
     df = pd.DataFrame(sledai_visit("S1", 0)).drop(columns="AVAL")
-    with pytest.raises(ValueError, match=r"derive_sledai_total: input lacks column\(s\) \['AVAL'\]"):
+    with pytest.raises(ValueError, match=r"derive_sledai_total: input lacks columns \['AVAL'\]"):
         dv.derive_sledai_total(df)
 
 
@@ -141,7 +141,7 @@ def test_derive_sledai_domains_sorted_by_subject_and_visit():
 
 
 def test_derive_sledai_domains_missing_column():
-    with pytest.raises(ValueError, match=r"derive_sledai_domains: input lacks column\(s\) \['PARAMCD'\]"):
+    with pytest.raises(ValueError, match=r"derive_sledai_domains: input lacks columns \['PARAMCD'\]"):
         dv.derive_sledai_domains(pd.DataFrame({"USUBJID": ["S1"], "AVISITN": [0], "AVAL": [1]}))
 
 
@@ -236,12 +236,12 @@ def test_derive_base_two_baselines():
 
 
 def test_derive_base_missing_column():
-    with pytest.raises(ValueError, match=r"derive_base: input lacks column\(s\) \['PARAMCD'\]"):
+    with pytest.raises(ValueError, match=r"derive_base: input lacks columns \['PARAMCD'\]"):
         dv.derive_base(pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0], "AVAL": [1.0]}))
 
 
 def test_derive_chg_missing_base():
-    with pytest.raises(ValueError, match=r"derive_chg: input lacks column\(s\) \['BASE'\]"):
+    with pytest.raises(ValueError, match=r"derive_chg: input lacks columns \['BASE'\]"):
         dv.derive_chg(pd.DataFrame({"AVAL": [1.0]}))
 
 
@@ -288,7 +288,7 @@ def test_derive_bilag_new_flares_other_baseline_week():
 
 
 def test_derive_bilag_new_flares_missing_column():
-    with pytest.raises(ValueError, match=r"derive_bilag_new_flares: input lacks column\(s\) \['AVALC'\]"):
+    with pytest.raises(ValueError, match=r"derive_bilag_new_flares: input lacks columns \['AVALC'\]"):
         dv.derive_bilag_new_flares(pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0], "PARAMCD": ["MUCO"]}))
 
 
@@ -324,7 +324,7 @@ def test_derive_pga_worsening_other_threshold_and_baseline_week():
 
 
 def test_derive_pga_worsening_missing_column():
-    with pytest.raises(ValueError, match=r"derive_pga_worsening: input lacks column\(s\) \['AVAL'\]"):
+    with pytest.raises(ValueError, match=r"derive_pga_worsening: input lacks columns \['AVAL'\]"):
         dv.derive_pga_worsening(pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0]}))
 
 
@@ -409,7 +409,7 @@ def test_derive_sri_k_out_of_range(k):
 def test_derive_sri_missing_column(which, column, what):
     frames = list(sri_inputs({"A": SRI_CASES["A"]}))
     frames[which] = frames[which].drop(columns=column)
-    with pytest.raises(ValueError, match=rf"derive_sri \({what}\): input lacks column\(s\) \['{column}'\]"):
+    with pytest.raises(ValueError, match=rf"derive_sri \({what}\): input lacks columns \['{column}'\]"):
         dv.derive_sri(*frames)
 
 
@@ -463,7 +463,7 @@ def test_impute_nonresponders_hand_case():
 
 
 def test_impute_nonresponders_missing_column():
-    with pytest.raises(ValueError, match=r"impute_nonresponders: input lacks column\(s\) \['AVAL'\]"):
+    with pytest.raises(ValueError, match=r"impute_nonresponders: input lacks columns \['AVAL'\]"):
         dv.impute_nonresponders(pd.DataFrame({"USUBJID": ["A"], "AVISITN": [2]}), ["A"], [2])
 
 
@@ -504,7 +504,7 @@ def test_derive_resolution_other_baseline_week():
 
 
 def test_derive_resolution_missing_column():
-    with pytest.raises(ValueError, match=r"derive_resolution: input lacks column\(s\) \['PARAMCD'\]"):
+    with pytest.raises(ValueError, match=r"derive_resolution: input lacks columns \['PARAMCD'\]"):
         dv.derive_resolution(pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0], "AVAL": [1]}), week=2)
 
 
@@ -520,7 +520,7 @@ def test_derive_lab_abnormal_boundaries():
 
 
 def test_derive_lab_abnormal_missing_column():
-    with pytest.raises(ValueError, match=r"derive_lab_abnormal: input lacks column\(s\) \['ANRHI'\]"):
+    with pytest.raises(ValueError, match=r"derive_lab_abnormal: input lacks columns \['ANRHI'\]"):
         dv.derive_lab_abnormal(pd.DataFrame({"PARAMCD": ["C3"], "AVAL": [1.0], "ANRLO": [0.9]}))
 
 
@@ -571,7 +571,7 @@ def test_derive_ctcae_grade_other_tests_and_missing_values():
 
 
 def test_derive_ctcae_grade_missing_column():
-    with pytest.raises(ValueError, match=r"derive_ctcae_grade: input lacks column\(s\) \['ANRLO'\]"):
+    with pytest.raises(ValueError, match=r"derive_ctcae_grade: input lacks columns \['ANRLO'\]"):
         dv.derive_ctcae_grade(pd.DataFrame({"PARAMCD": ["WBC"], "AVAL": [1.0]}))
 
 
@@ -596,7 +596,7 @@ def test_derive_ratio_hand_case():
 
 
 def test_derive_ratio_missing_column():
-    with pytest.raises(ValueError, match=r"derive_ratio: input lacks column\(s\) \['AVAL'\]"):
+    with pytest.raises(ValueError, match=r"derive_ratio: input lacks columns \['AVAL'\]"):
         dv.derive_ratio(pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0], "PARAMCD": ["TREG"]}), "TREG", "TH17", "R")
 
 
@@ -619,5 +619,53 @@ def test_derive_course_other_day_column_and_no_courses():
 
 
 def test_derive_course_missing_column():
-    with pytest.raises(ValueError, match=r"derive_course: input lacks column\(s\) \['ASTDY'\]"):
+    with pytest.raises(ValueError, match=r"derive_course: input lacks columns \['ASTDY'\]"):
         dv.derive_course(pd.DataFrame({"X": [1]}), [Course(1, 1, 28)])
+
+
+# ---------------------------------------------------------------------------------------
+# treatment failure
+
+
+def test_derive_treatment_failure_steroid_above_baseline_by_more_than_the_margin():
+    cm = pd.DataFrame({"USUBJID": ["A"] * 4 + ["B"] * 3 + ["C"] * 2,
+                       "AVISITN": [0, 2, 4, 6, 0, 2, 4, 0, 2],
+                       "AVAL": [10.0, 15.0, 15.1, 5.0, 30.0, 20.0, 35.5, 0.0, 0.0]})
+    out = dv.derive_treatment_failure(cm, steroid_margin=5)
+    # A: 15 is not more than 10 + 5; 15.1 is (week 4). B: 35.5 > 30 + 5 at week 4. C never.
+    assert out.to_dict("records") == [{"USUBJID": "A", "TFWEEK": 4, "TFREAS": "steroid increase"},
+                                      {"USUBJID": "B", "TFWEEK": 4, "TFREAS": "steroid increase"}]
+    assert dv.derive_treatment_failure(cm, steroid_margin=0)["TFWEEK"].tolist() == [2, 4]
+
+
+def test_derive_treatment_failure_rescue_from_the_first_visit_and_the_earlier_reason_wins():
+    cm = pd.DataFrame({"USUBJID": ["A", "A", "B", "B"], "AVISITN": [0, 2, 0, 2], "AVAL": [10.0, 30.0, 10.0, 10.0]})
+    adsl = pd.DataFrame({"USUBJID": ["A", "B"], "RESCFL": ["Y", "N"]})
+    out = dv.derive_treatment_failure(cm, adsl, steroid_margin=5, rescue_flag="RESCFL")
+    assert out.to_dict("records") == [{"USUBJID": "A", "TFWEEK": 2, "TFREAS": "rescue therapy"}]
+
+
+def test_derive_treatment_failure_nothing_asked_nothing_found():
+    cm = pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0], "AVAL": [10.0]})
+    assert dv.derive_treatment_failure(cm).empty
+
+
+def test_derive_treatment_failure_errors():
+    cm = pd.DataFrame({"USUBJID": ["A"], "AVISITN": [0], "AVAL": [10.0]})
+    with pytest.raises(ValueError, match="a rescue_flag needs adsl"):
+        dv.derive_treatment_failure(cm, rescue_flag="RESCFL")
+    with pytest.raises(ValueError, match=r"derive_treatment_failure: adsl lacks columns \['RESCFL'\]"):
+        dv.derive_treatment_failure(cm, pd.DataFrame({"USUBJID": ["A"]}), rescue_flag="RESCFL")
+    with pytest.raises(ValueError, match=r"the steroid doses lacks columns \['AVAL'\]"):
+        dv.derive_treatment_failure(cm.drop(columns="AVAL"), steroid_margin=5)
+
+
+def test_apply_treatment_failure_sets_later_visits_to_non_response():
+    r = pd.DataFrame({"USUBJID": ["A", "A", "A", "B"], "AVISITN": [2, 4, 6, 4], "AVAL": [1.0, 1.0, 0.0, 1.0],
+                      "DTYPE": ["", "", "NRI", ""]})
+    f = pd.DataFrame({"USUBJID": ["A"], "TFWEEK": [4], "TFREAS": ["steroid increase"]})
+    out = dv.apply_treatment_failure(r, f)
+    assert out["AVAL"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert out["DTYPE"].tolist() == ["", "TF", "TF", ""]
+    assert r["AVAL"].tolist() == [1.0, 1.0, 0.0, 1.0], "the input is not modified"
+    pd.testing.assert_frame_equal(dv.apply_treatment_failure(r, f.iloc[:0]), r)

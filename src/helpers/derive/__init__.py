@@ -16,14 +16,9 @@ import numpy as np
 import pandas as pd
 
 from helpers import definitions as d
+from helpers.errors import require_columns
 
 KEY = ["USUBJID", "AVISITN"]
-
-
-def _need(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: input lacks column(s) {missing}; it has {list(df.columns)}")
 
 
 def _visit_labels(df: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +65,7 @@ def derive_sledai_total(adsledai: pd.DataFrame, paramcd: str = "SLEDAI") -> pd.D
       USUBJID  AVISITN  AVAL
     0      S1        0   7.0
     """
-    _need(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_total")
+    require_columns(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_total", "input")
     scored = _score_descriptors(adsledai, "derive_sledai_total")
     n = len(scored.visits)
     group, score, item = scored.group, scored.score, scored.item
@@ -167,7 +162,7 @@ def derive_sledai_domains(adsledai: pd.DataFrame) -> pd.DataFrame:
     >>> out.set_index("PARAMCD").loc[["renal", "mucocutaneous"], "AVAL"].tolist()
     [8.0, 0.0]
     """
-    _need(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_domains")
+    require_columns(adsledai, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_sledai_domains", "input")
     scored = _score_descriptors(adsledai, "derive_sledai_domains")
     n, k = len(scored.visits), len(d.SLEDAI_DOMAINS)
     cell = scored.group.astype(np.int64) * k + scored.domain
@@ -223,7 +218,7 @@ def derive_base(
     2       B        2   NaN
     """
     by = list(by)
-    _need(bds, by + ["AVISITN", value], "derive_base")
+    require_columns(bds, by + ["AVISITN", value], "derive_base", "input")
     is_base = bds["AVISITN"] == baseline_week
     base = bds.loc[is_base, by + [value]]
     if base.duplicated(by).any():
@@ -259,7 +254,7 @@ def derive_chg(bds: pd.DataFrame, value: str = "AVAL") -> pd.DataFrame:
     1   6.0  10.0 -4.0 -40.0
     2   1.0   0.0  1.0   NaN
     """
-    _need(bds, [value, "BASE"], "derive_chg")
+    require_columns(bds, [value, "BASE"], "derive_chg", "input")
     out = bds.copy()
     out["CHG"] = out[value] - out["BASE"]
     base = out["BASE"].where(out["BASE"] != 0)
@@ -303,7 +298,7 @@ def derive_bilag_new_flares(adbilag: pd.DataFrame, baseline_week: int = 0) -> pd
     0        0   0.0   0.0
     1        4   1.0   1.0
     """
-    _need(adbilag, ["USUBJID", "AVISITN", "PARAMCD", "AVALC"], "derive_bilag_new_flares")
+    require_columns(adbilag, ["USUBJID", "AVISITN", "PARAMCD", "AVALC"], "derive_bilag_new_flares", "input")
     base = adbilag.loc[adbilag["AVISITN"] == baseline_week, ["USUBJID", "PARAMCD", "AVALC"]]
     base = base.rename(columns={"AVALC": "BASEC"})
     m = adbilag[["USUBJID", "AVISITN", "PARAMCD", "AVALC"]].merge(base, on=["USUBJID", "PARAMCD"], how="left")
@@ -353,7 +348,7 @@ def derive_pga_worsening(
     1        2  0.3      Y
     2        4  0.2      N
     """
-    _need(adpga, ["USUBJID", "AVISITN", "AVAL"], "derive_pga_worsening")
+    require_columns(adpga, ["USUBJID", "AVISITN", "AVAL"], "derive_pga_worsening", "input")
     cols = ["USUBJID", "AVISITN", "AVAL"] + (["AVISIT"] if "AVISIT" in adpga else [])
     df = adpga[cols].copy()
     df["PARAMCD"] = "PGA"
@@ -423,9 +418,9 @@ def derive_sri(
     """
     if not 1 <= int(k) <= 105:
         raise ValueError(f"derive_sri: k must be a SLEDAI-2K reduction between 1 and 105, got {k}")
-    _need(sledai, ["USUBJID", "AVISITN", "AVAL"], "derive_sri (sledai)")
-    _need(bilag_flares, ["USUBJID", "AVISITN", "NEWA", "NEWB"], "derive_sri (bilag_flares)")
-    _need(pga, ["USUBJID", "AVISITN", "CHG", "PGAWFL"], "derive_sri (pga)")
+    require_columns(sledai, ["USUBJID", "AVISITN", "AVAL"], "derive_sri (sledai)", "input")
+    require_columns(bilag_flares, ["USUBJID", "AVISITN", "NEWA", "NEWB"], "derive_sri (bilag_flares)", "input")
+    require_columns(pga, ["USUBJID", "AVISITN", "CHG", "PGAWFL"], "derive_sri (pga)", "input")
     s = sledai[["USUBJID", "AVISITN", "AVAL"]].assign(PARAMCD="SLEDAI")
     s = derive_chg(derive_base(s, baseline_week=baseline_week))
     s = s[["USUBJID", "AVISITN", "BASE", "CHG"]]
@@ -489,7 +484,7 @@ def impute_nonresponders(
     1       B   0.0   NRI
     2       C   0.0   NRI
     """
-    _need(response, ["USUBJID", "AVISITN", "AVAL"], "impute_nonresponders")
+    require_columns(response, ["USUBJID", "AVISITN", "AVAL"], "impute_nonresponders", "input")
     grid = pd.MultiIndex.from_product([list(dict.fromkeys(subjects)), list(weeks)], names=KEY).to_frame(index=False)
     out = grid.merge(response, on=KEY, how="left")
     imputed = out["AVAL"].isna()
@@ -537,7 +532,7 @@ def derive_resolution(bds: pd.DataFrame, week: int, baseline_week: int = 0, by: 
     2       C     1   NaN     N
     """
     by = list(by)
-    _need(bds, by + ["AVISITN", "AVAL"], "derive_resolution")
+    require_columns(bds, by + ["AVISITN", "AVAL"], "derive_resolution", "input")
     base = bds.loc[(bds["AVISITN"] == baseline_week) & (bds["AVAL"] > 0), by + ["AVAL"]].rename(columns={"AVAL": "BASE"})
     at = bds.loc[bds["AVISITN"] == week, by + ["AVAL"]]
     out = base.merge(at, on=by, how="left")
@@ -570,7 +565,7 @@ def derive_lab_abnormal(adlb: pd.DataFrame) -> pd.DataFrame:
     >>> derive_lab_abnormal(df)["ABNFL"].tolist()
     ['Y', 'N', 'Y', 'N', '']
     """
-    _need(adlb, ["PARAMCD", "AVAL", "ANRLO", "ANRHI"], "derive_lab_abnormal")
+    require_columns(adlb, ["PARAMCD", "AVAL", "ANRLO", "ANRHI"], "derive_lab_abnormal", "input")
     code, v = adlb["PARAMCD"], adlb["AVAL"]
     low = code.isin(["C3", "C4"])
     high = code == "DSDNA"
@@ -650,7 +645,7 @@ def derive_ctcae_grade(adlb: pd.DataFrame) -> pd.DataFrame:
     >>> derive_ctcae_grade(df)["ATOXGR"].tolist()
     [0.0, 1.0, 3.0, 3.0, 3.0, nan]
     """
-    _need(adlb, ["PARAMCD", "AVAL", "ANRLO"], "derive_ctcae_grade")
+    require_columns(adlb, ["PARAMCD", "AVAL", "ANRLO"], "derive_ctcae_grade", "input")
     out = adlb.copy()
     grade = pd.Series(np.nan, index=out.index)
     term = pd.Series("", index=out.index, dtype="str")
@@ -697,7 +692,7 @@ def derive_ratio(bds: pd.DataFrame, numerator: str, denominator: str, paramcd: s
         PARAMCD  AVAL
     0  TREGTH17   2.0
     """
-    _need(bds, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_ratio")
+    require_columns(bds, ["USUBJID", "AVISITN", "PARAMCD", "AVAL"], "derive_ratio", "input")
     num = bds.loc[bds["PARAMCD"] == numerator, KEY + ["AVAL"]]
     den = bds.loc[bds["PARAMCD"] == denominator, KEY + ["AVAL"]]
     m = num.merge(den, on=KEY, suffixes=("_n", "_d"))
@@ -734,11 +729,109 @@ def derive_course(events: pd.DataFrame, courses: Sequence, day: str = "ASTDY") -
     >>> derive_course(ev, [Course(1, 1, 28), Course(2, 29, 56)])["APERIOD"].tolist()
     [1.0, 2.0, nan]
     """
-    _need(events, [day], "derive_course")
+    require_columns(events, [day], "derive_course", "input")
     out = events.copy()
     period = pd.Series(np.nan, index=out.index)
     for c in courses:
         inside = out[day].between(c.start_day, c.end_day)
         period[inside] = float(c.number)
     out["APERIOD"] = period
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# treatment failure (an option of the SRI analysis)
+
+
+def derive_treatment_failure(
+    steroid: pd.DataFrame,
+    adsl: pd.DataFrame | None = None,
+    steroid_margin: float | None = None,
+    rescue_flag: str | None = None,
+    baseline_week: int = 0,
+) -> pd.DataFrame:
+    """The first week from which each subject counts as a treatment failure.
+
+    Parameters
+    ----------
+    steroid : DataFrame
+        Prednisone-equivalent dose by visit (``adcm``: ``USUBJID``, ``AVISITN``, ``AVAL``
+        in mg/day).
+    adsl : DataFrame, optional
+        With ``USUBJID`` and ``rescue_flag`` when a rescue rule is used.
+    steroid_margin : float, optional
+        A dose above the subject's baseline dose by more than this (mg/day) is a failure
+        from that visit on; None: no steroid rule.
+    rescue_flag : str, optional
+        A ``Y``/``N`` column of ``adsl`` flagging protocol-prohibited rescue therapy;
+        flagged subjects fail from the first post-baseline visit (``adsl`` holds no
+        date for it).
+    baseline_week : int
+
+    Returns
+    -------
+    DataFrame
+        One row per failing subject: ``USUBJID``, ``TFWEEK`` (the first failing week),
+        ``TFREAS`` (``"steroid increase"`` or ``"rescue therapy"``; the earlier wins,
+        rescue on a tie).
+
+    Notes
+    -----
+    As in the belimumab trials' SRI analyses (Navarra et al., Lancet 2011;377:721-31):
+    a subject given prohibited rescue therapy, or whose steroid dose rose above the
+    baseline dose beyond a stated margin, is a non-responder from then on.
+
+    Examples
+    --------
+    >>> cm = pd.DataFrame({"USUBJID": ["A", "A", "A", "B", "B"], "AVISITN": [0, 2, 4, 0, 2],
+    ...                    "AVAL": [10.0, 12.5, 20.0, 30.0, 20.0]})
+    >>> derive_treatment_failure(cm, steroid_margin=5)
+      USUBJID  TFWEEK            TFREAS
+    0       A       4  steroid increase
+    """
+    rows = []
+    if steroid_margin is not None:
+        require_columns(steroid, ["USUBJID", "AVISITN", "AVAL"], "derive_treatment_failure", "the steroid doses")
+        base = steroid.loc[steroid["AVISITN"] == baseline_week, ["USUBJID", "AVAL"]].rename(columns={"AVAL": "BASE"})
+        post = steroid[steroid["AVISITN"] > baseline_week].merge(base, on="USUBJID", how="inner")
+        fail = post[post["AVAL"] > post["BASE"] + float(steroid_margin)]
+        first = fail.groupby("USUBJID", observed=True)["AVISITN"].min()
+        rows += [(str(u), int(w), "steroid increase") for u, w in first.items()]
+    if rescue_flag is not None:
+        if adsl is None:
+            raise ValueError("derive_treatment_failure: a rescue_flag needs adsl")
+        require_columns(adsl, ["USUBJID", rescue_flag], "derive_treatment_failure", "adsl")
+        weeks = steroid.loc[steroid["AVISITN"] > baseline_week, "AVISITN"]
+        first_week = int(weeks.min()) if len(weeks) else baseline_week + 1
+        rescued = adsl.loc[adsl[rescue_flag].astype("str").str.upper() == "Y", "USUBJID"]
+        rows += [(str(u), first_week, "rescue therapy") for u in rescued]
+    out = pd.DataFrame(rows, columns=["USUBJID", "TFWEEK", "TFREAS"])
+    order = {"rescue therapy": 0, "steroid increase": 1}
+    out = out.assign(_o=out["TFREAS"].map(order)).sort_values(["USUBJID", "TFWEEK", "_o"], kind="stable")
+    return out.drop_duplicates("USUBJID").drop(columns="_o").reset_index(drop=True)
+
+
+def apply_treatment_failure(response: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
+    """A response frame with every visit from a subject's treatment-failure week on set
+    to non-response (``AVAL`` 0, ``DTYPE`` ``"TF"``); other rows unchanged.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"USUBJID": ["A", "A", "B"], "AVISITN": [2, 4, 2], "AVAL": [1.0, 1.0, 1.0], "DTYPE": ""})
+    >>> f = pd.DataFrame({"USUBJID": ["A"], "TFWEEK": [4], "TFREAS": ["steroid increase"]})
+    >>> apply_treatment_failure(r, f)[["USUBJID", "AVISITN", "AVAL", "DTYPE"]]
+      USUBJID  AVISITN  AVAL DTYPE
+    0       A        2   1.0
+    1       A        4   0.0    TF
+    2       B        2   1.0
+    """
+    require_columns(response, ["USUBJID", "AVISITN", "AVAL"], "apply_treatment_failure", "the response")
+    if failures.empty:
+        return response.copy()
+    week = response["USUBJID"].astype("str").map(dict(zip(failures["USUBJID"].astype("str"), failures["TFWEEK"], strict=True)))
+    failed = week.notna() & (response["AVISITN"] >= week)
+    out = response.copy()
+    out["AVAL"] = out["AVAL"].where(~failed, 0.0)
+    dtype = out["DTYPE"].astype("object") if "DTYPE" in out else pd.Series("", index=out.index, dtype=object)
+    out["DTYPE"] = dtype.where(~failed, "TF")
     return out
