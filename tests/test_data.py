@@ -592,3 +592,20 @@ def test_read_table_parses_numbers_on_the_fast_path(cohort_dir):
     assert df["AVAL"].dtype == "float64"
     assert df["AVAL"].tolist() == [2.0, 1.0, 1.5, 1.5, 2.0]
     assert df["USUBJID"].tolist() == ["S01", "S01", "S02", "S02", "S03"]
+
+
+def test_find_lab_descriptor_queries_selena_proteinuria():
+    from helpers.data import find_lab_descriptor_queries
+
+    # Subject P: persistent proteinuria 1.2 -> 1.2, scored at both visits. Subject N: new
+    # (0.3 -> 1.0) and then up by 0.6 (1.0 -> 1.6), scored at the last two visits.
+    lb = pd.DataFrame({"USUBJID": ["P", "P", "N", "N", "N"], "AVISITN": [0, 2, 0, 2, 4], "PARAMCD": "UPROT",
+                       "AVAL": [1.2, 1.2, 0.3, 1.0, 1.6], "ANRLO": None, "ANRHI": 0.15})
+    sd = pd.DataFrame({"USUBJID": ["P", "P", "N", "N", "N"], "AVISITN": [0, 2, 0, 2, 4], "PARAMCD": "PROTEIN",
+                       "AVAL": [1, 1, 0, 1, 1]})
+    assert find_lab_descriptor_queries(sd, lb).empty  # SLEDAI-2K: any proteinuria > 0.5 scores
+    selena = find_lab_descriptor_queries(sd, lb, "SELENA-SLEDAI")
+    # SELENA-SLEDAI: P's unchanged proteinuria at week 2 is not new, and not up by > 0.5
+    assert selena[["USUBJID", "AVISITN", "AVAL", "expected"]].to_dict("records") == [
+        {"USUBJID": "P", "AVISITN": 2, "AVAL": 1, "expected": 0}]
+    assert selena["rule"].iloc[0].startswith("UPROT > 0.5 g/24h and new")

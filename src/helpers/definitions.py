@@ -161,6 +161,16 @@ LAB_DESCRIPTOR_RULES: dict[str, str] = {
     "THROMBO": "platelets < 100 x10^9/L",
     "LEUKOP": "white cells < 3 x10^9/L",
 }
+#: SELENA-SLEDAI scores proteinuria only when new or increased by more than 0.5 g/24 h
+#: (Petri et al., N Engl J Med 2005;353:2550-8); the other lab rules are SLEDAI-2K's.
+SELENA_PROTEINURIA_RULE: str = "UPROT > 0.5 g/24h and new (previous visit <= 0.5) or up by > 0.5 g/24h"
+
+#: The instruments' short names and references, for labels and citations.
+INSTRUMENT_REFERENCES: dict[str, str] = {
+    "SLEDAI-2K": "Gladman, Ibanez and Urowitz, J Rheumatol 2002;29:288-91",
+    "SELENA-SLEDAI": "Petri et al., N Engl J Med 2005;353:2550-8",
+}
+
 PROTEINURIA_THRESHOLD: float = 0.5  # g/24h, SLEDAI-2K
 THROMBOCYTOPENIA_THRESHOLD: float = 100.0  # 10^9/L, SLEDAI-2K
 LEUKOPENIA_THRESHOLD: float = 3.0  # 10^9/L, SLEDAI-2K

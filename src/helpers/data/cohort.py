@@ -299,7 +299,7 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
 
     queries = pd.DataFrame()
     if {"adsledai", "adlb"} <= set(tables) and not problems and not identifiers:
-        queries = find_lab_descriptor_queries(tables["adsledai"], tables["adlb"])
+        queries = find_lab_descriptor_queries(tables["adsledai"], tables["adlb"], config.instrument)
         queries.insert(0, "file", labels["adsledai"])
         if len(queries) and config.data_queries == "error":
             for (code, rule), grp in queries.groupby(["PARAMCD", "rule"], sort=False):

@@ -318,12 +318,15 @@ def check_baseline_present(tables: dict[str, pd.DataFrame], files: dict[str, str
     return problems
 
 
-def find_lab_descriptor_queries(adsledai: pd.DataFrame, adlb: pd.DataFrame) -> pd.DataFrame:
-    """Lab-based SLEDAI-2K descriptors that disagree with ``adlb`` at the same visit.
+def find_lab_descriptor_queries(adsledai: pd.DataFrame, adlb: pd.DataFrame, instrument: str = "SLEDAI-2K") -> pd.DataFrame:
+    """Lab-based SLEDAI descriptors that disagree with ``adlb`` at the same visit.
 
-    The rules are those of SLEDAI-2K (``helpers.definitions.LAB_DESCRIPTOR_RULES``).
-    A disagreement is a data query: the descriptor may be right (a drug cause was
-    excluded, say), but someone has to look.
+    The rules are those of SLEDAI-2K (``helpers.definitions.LAB_DESCRIPTOR_RULES``);
+    with ``instrument="SELENA-SLEDAI"`` proteinuria follows SELENA-SLEDAI's rule (scored
+    only when new, the previous visit at or below 0.5 g/24 h, or up by more than
+    0.5 g/24 h; at the first visit, any proteinuria above 0.5 g/24 h). A disagreement is
+    a data query: the descriptor may be right (a drug cause was excluded, say), but
+    someone has to look. The recorded descriptors are never re-scored.
 
     Returns
     -------
@@ -336,11 +339,17 @@ def find_lab_descriptor_queries(adsledai: pd.DataFrame, adlb: pd.DataFrame) -> p
     lo = adlb.pivot_table(index=["USUBJID", "AVISITN"], columns="PARAMCD", values="ANRLO", aggfunc="first", observed=True)
     hi = adlb.pivot_table(index=["USUBJID", "AVISITN"], columns="PARAMCD", values="ANRHI", aggfunc="first", observed=True)
 
-    def col(frame, code):
-        return frame[code] if code in frame else pd.Series(np.nan, index=frame.index)
+    def col(frame, code):  # aligned on the visits of lab (limits may be blank everywhere)
+        return frame[code].reindex(lab.index) if code in frame else pd.Series(np.nan, index=lab.index)
 
     expected = pd.DataFrame(index=lab.index)
-    expected["PROTEIN"] = np.where(col(lab, "UPROT").isna(), np.nan, col(lab, "UPROT") > d.PROTEINURIA_THRESHOLD)
+    uprot = col(lab, "UPROT")
+    above = uprot > d.PROTEINURIA_THRESHOLD
+    if instrument == "SELENA-SLEDAI":
+        previous = uprot.groupby(level="USUBJID", observed=True).shift(1)
+        new_or_up = previous.isna() | (previous <= d.PROTEINURIA_THRESHOLD) | (uprot - previous > d.PROTEINURIA_THRESHOLD)
+        above = above & new_or_up
+    expected["PROTEIN"] = np.where(uprot.isna(), np.nan, above)
     c3_low = col(lab, "C3") < col(lo, "C3")
     c4_low = col(lab, "C4") < col(lo, "C4")
     known = col(lab, "C3").notna() | col(lab, "C4").notna()
@@ -355,7 +364,10 @@ def find_lab_descriptor_queries(adsledai: pd.DataFrame, adlb: pd.DataFrame) -> p
     sub = sub.assign(row=sub.index + 1)
     merged = sub.merge(long, on=["USUBJID", "AVISITN", "PARAMCD"], how="inner")
     out = merged[merged["AVAL"] != merged["expected"]].copy()
-    out["rule"] = out["PARAMCD"].map(d.LAB_DESCRIPTOR_RULES)
+    rules = dict(d.LAB_DESCRIPTOR_RULES)
+    if instrument == "SELENA-SLEDAI":
+        rules["PROTEIN"] = d.SELENA_PROTEINURIA_RULE
+    out["rule"] = out["PARAMCD"].map(rules)
     return out.sort_values(["USUBJID", "AVISITN", "PARAMCD"]).reset_index(drop=True)
 
 
