@@ -123,7 +123,10 @@ def test_build_caches_and_rebuilds_on_each_kind_of_change(book: Path, monkeypatc
     report, _ = build(book)
     assert report.executed == ["cohort"]
     results = json.loads((site(book) / "results.json").read_text())
-    assert results == {"n_subjects": 3}
+    assert results["n_subjects"] == 3
+    # and, from the build, the analysis plan's hash, dates and randomization
+    assert set(results) == {"n_subjects", "analysis_plan_hash", "analysis_plan_changed_after_lock", "data_cutoff",
+                            "database_lock", "dummy_randomization"}
     page = (site(book) / "chapters" / "cohort.html").read_text()
     assert "events are recorded" in page and "never shown" not in page
     assert "Simulated data" in (site(book) / "intro.html").read_text()
@@ -138,14 +141,14 @@ def test_build_caches_and_rebuilds_on_each_kind_of_change(book: Path, monkeypatc
     cfg.write_text(cfg.read_text() + "parameters:\n  cohort:\n    scale: 2\n")
     report, _ = build(book)
     assert report.executed == ["cohort"]
-    assert json.loads((site(book) / "results.json").read_text()) == {"n_subjects": 6}
+    assert json.loads((site(book) / "results.json").read_text())["n_subjects"] == 6
     assert "6" in (site(book) / "intro.html").read_text()
 
     # a data file changed in place
     adsl = book / "data" / "tiny" / "adsl.csv"
     adsl.write_text(adsl.read_text() + "T-4,60,M,A,Y,Y\n")
     assert build(book)[0].executed == ["cohort"]
-    assert json.loads((site(book) / "results.json").read_text()) == {"n_subjects": 8}
+    assert json.loads((site(book) / "results.json").read_text())["n_subjects"] == 8
 
     # a file touched but unchanged: content hashes, not times
     adsl.touch()
@@ -246,3 +249,32 @@ def test_papermill_engine_honours_the_tags_by_hand(book: Path, tmp_path: Path):
     assert not any("raise RuntimeError" in s for s in sources)
     with pytest.raises(pm.PapermillExecutionError, match="needs adsledai"):
         pm.execute_notebook(str(nb_path), str(out), parameters=params, progress_bar=False)
+
+
+@pytest.mark.build
+def test_blind_build_and_a_plan_changed_after_lock_are_stamped_on_every_page(book: Path):
+    from helpers.data import read_cohort_config
+
+    cfg = book / "data" / "tiny" / "cohort.yml"
+    locked = read_cohort_config(cfg).analysis_hash()
+    cfg.write_text(cfg.read_text() + f"database_lock: 2020-01-31\nanalysis_hash: {locked}\nalpha: 0.1\n")
+    report, _ = build(book, blind=True)
+    results = json.loads((site(book) / "results.json").read_text())
+    assert results["dummy_randomization"] is True and results["analysis_plan_changed_after_lock"] is True
+    assert results["database_lock"] == "2020-01-31"
+    for page in ("intro.html", "chapters/cohort.html", "appendix/provenance.html"):
+        text = (site(book) / page).read_text()
+        assert "Dummy randomization" in text and "The analysis plan changed after the database lock" in text, page
+    assert "changed since" in (site(book) / "appendix" / "provenance.html").read_text()
+
+
+def test_cli_plan_hash(book: Path, monkeypatch, capsys):
+    from helpers.cli import main
+    from helpers.data import read_cohort_config
+
+    folder = book / "data" / "tiny"
+    assert main(["data", "plan-hash", str(folder)]) == 0
+    assert capsys.readouterr().out.strip() == read_cohort_config(folder).analysis_hash()
+    (folder / "cohort.yml").write_text((folder / "cohort.yml").read_text() + "analysis_hash: '" + "0" * 64 + "'\n")
+    assert main(["data", "plan-hash", str(folder)]) == 1
+    assert "changed since the hash recorded" in capsys.readouterr().err

@@ -158,3 +158,24 @@ def test_public_listing_is_left_out(cohort_dir, tmp_path):
     ch = Chapter.open("safety", cohort_dir, profile="public", downloads_dir=tmp_path)
     ch.listing(_table("ae-listing"))
     assert not (tmp_path / "ae-listing.csv").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# blinded dry runs
+
+
+def test_blind_shuffles_and_relabels_the_arms(cohort_dir, tmp_path):
+    ch = Chapter.open("sri", cohort_dir, blind=True, downloads_dir=tmp_path)
+    assert ch.arms == ("Arm A", "Arm B") and ch.config.blinded and ch.config.reference_arm == "Arm B"
+    adsl = ch.cohort["adsl"]
+    assert sorted(adsl["TRT01A"]) == ["Arm A", "Arm A", "Arm B"], "arm sizes are kept"
+    again = Chapter.open("sri", cohort_dir, blind=True, downloads_dir=tmp_path)
+    assert again.cohort["adsl"]["TRT01A"].tolist() == adsl["TRT01A"].tolist(), "seeded: every build alike"
+
+
+def test_a_blinded_cohort_refuses_a_real_arm_run(cohort_builder, tmp_path):
+    cohort_builder.config["blinded"] = True
+    folder = cohort_builder.write()
+    assert Chapter.open("sri", folder, downloads_dir=tmp_path).arms == ("Arm A", "Arm B")
+    with pytest.raises(ConfigError, match="blinded: true; a real-arm build is refused"):
+        Chapter.open("sri", folder, blind=False, downloads_dir=tmp_path)

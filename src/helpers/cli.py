@@ -57,6 +57,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         work_dir=args.work_dir,
         wait=args.wait,
         profile=args.profile,
+        blind=args.blind,
         root=Path(args.root) if args.root else None,
     )
     return 0
@@ -101,6 +102,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan_hash(args: argparse.Namespace) -> int:
+    from helpers.data.config import read_cohort_config, resolve_cohort
+    from helpers.paths import project_root
+
+    config = read_cohort_config(resolve_cohort(args.cohort, project_root()))
+    print(config.analysis_hash())
+    if config.plan_changed_after_lock():
+        print(f"the analysis keys changed since the hash recorded in {config.config_path.name}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_contract(args: argparse.Namespace) -> int:
     from helpers.data.docs import contract_markdown, update_readme
     from helpers.publish import project_root
@@ -139,6 +152,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", choices=("full", "public"),
                    help="public: no subject-level listings or notebook sources, small counts as '< 5' "
                         "(default: the cohort config's profile, else full)")
+    b.add_argument("--blind", action="store_true",
+                   help="dummy randomization: shuffle and relabel the arms, stamp every page (a dry run before unblinding)")
     b.add_argument("--root", help="the book to build (a folder with _config.yml and chapters/; default: this repository)")
     b.add_argument("--wait", action="store_true",
                    help="if another build of this cohort is running, wait for it (default: exit with status 75)")
@@ -158,6 +173,9 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--data-dir", help="read the tables from this folder instead")
     v.add_argument("--write-cache", metavar="DIR", help="also write the validated tables here (the build does, for its kernels)")
     v.set_defaults(func=_cmd_validate)
+    h = dsub.add_parser("plan-hash", help="print the hash of a cohort's analysis keys (record it as analysis_hash at lock)")
+    h.add_argument("cohort", help="cohort name under data/ or a folder holding cohort.yml")
+    h.set_defaults(func=_cmd_plan_hash)
     c = dsub.add_parser("contract", help="print the data contract as Markdown")
     c.add_argument("--write", action="store_true", help="update the contract section of data/README.md")
     c.set_defaults(func=_cmd_contract)

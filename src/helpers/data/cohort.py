@@ -13,7 +13,7 @@ among them). It only ever reads the files.
 
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,6 +246,10 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     folder = config.data_dir
     files, problems = find_table_files(folder)
     present = {e.stem.lower() for e in folder.iterdir() if e.suffix.lower() in (".csv", ".xpt")} if folder.is_dir() else set()
+    if config.blinded:
+        from dataclasses import replace
+
+        return blinded(load_cohort(replace(config, blinded=False)))
     key = (_signature(config.config_path, files), str(folder), repr(config))
     if key in _MEMO and not problems:
         return _share(_MEMO[key])
@@ -322,6 +326,53 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     _MEMO.clear()  # one cohort at a time is what a chapter kernel needs
     _MEMO[key] = result
     return _share(result)
+
+
+#: The dummy arm labels of a blinded build, in the config's arm order.
+DUMMY_ARMS: tuple[str, ...] = tuple(f"Arm {chr(ord('A') + i)}" for i in range(26))
+
+
+def blind_arms(adsl: pd.DataFrame, arm_vars: Sequence[str], arms: Sequence[str], seed: int) -> pd.DataFrame:
+    """``adsl`` with a dummy randomization: the subjects' arm assignments shuffled by a
+    seeded permutation (arm sizes kept) and the arms renamed "Arm A", "Arm B", ... (in
+    the order of ``arms``), in every arm variable alike, so that a book can be finished
+    before unblinding without showing a real comparison.
+
+    Examples
+    --------
+    >>> adsl = pd.DataFrame({"USUBJID": list("abcd"), "TRT01P": ["IL-2", "IL-2", "Placebo", "Placebo"]})
+    >>> out = blind_arms(adsl, ["TRT01P"], ["IL-2", "Placebo"], seed=1)
+    >>> sorted(out["TRT01P"]), adsl["TRT01P"].tolist()[0]
+    (['Arm A', 'Arm A', 'Arm B', 'Arm B'], 'IL-2')
+    """
+    import numpy as np
+
+    rename = {arm: DUMMY_ARMS[i] for i, arm in enumerate(arms)}
+    order = np.random.default_rng(seed).permutation(len(adsl))
+    out = adsl.copy()
+    for var in dict.fromkeys(arm_vars):
+        if var in out:
+            values = out[var].astype("object").to_numpy()[order]
+            out[var] = pd.Series(values, index=out.index).map(lambda v: rename.get(v, v))
+    return out
+
+
+def blinded(cohort: Cohort) -> Cohort:
+    """The cohort with a dummy randomization (see :func:`blind_arms`), seeded by the
+    cohort's name so that every build of it shows the same dummy arms."""
+    import hashlib
+    from dataclasses import replace
+
+    config = cohort.config
+    arms = cohort.arms
+    seed = int(hashlib.sha256(config.name.encode()).hexdigest()[:8], 16)
+    arm_vars = [config.arm_var, *config.population_arms.values(), "TRT01P", "TRT01A", "ARM", "ACTARM"]
+    adsl = blind_arms(cohort.tables["adsl"], arm_vars, arms, seed)
+    dummy = tuple(DUMMY_ARMS[i] for i in range(len(arms)))
+    reference = DUMMY_ARMS[arms.index(config.reference_arm)] if config.reference_arm in arms else None
+    tables = {name: (adsl if name == "adsl" else cohort.tables[name]) for name in cohort.tables}
+    return Cohort(replace(config, arms=dummy, reference_arm=reference, blinded=True), tables, dict(cohort.files),
+                  cohort.queries)
 
 
 def forget_loaded() -> None:

@@ -240,6 +240,10 @@ COHORT_SCHEMA: dict[str, Any] = {
             "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "x-expected": "a date, YYYY-MM-DD",
             "description": "The date the database was locked; the analysis keys are frozen from then on.",
         },
+        "analysis_hash": {
+            "type": "string", "pattern": "^[0-9a-f]{64}$", "x-expected": "the 64 hex digits `python -m helpers data plan-hash` prints",
+            "description": "The hash of the analysis keys when the database was locked; a build whose keys differ says so.",
+        },
         "blinded": {
             "type": "boolean", "x-expected": "true or false",
             "description": "true: every build uses dummy arm labels (a dry run before unblinding).",
@@ -471,6 +475,8 @@ class CohortConfig:
     data_cutoff: str | None = None
     database_lock: str | None = None
     blinded: bool = False
+    #: The analysis-plan hash recorded at database lock (see :meth:`analysis_hash`).
+    locked_analysis_hash: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -494,6 +500,11 @@ class CohortConfig:
                 "populations": self.populations, "population_arms": self.population_arms,
                 "instrument": self.instrument, "reference_arm": self.reference_arm}
         return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()
+
+    def plan_changed_after_lock(self) -> bool:
+        """Whether the analysis keys differ from those hashed at database lock (False when
+        no hash was recorded)."""
+        return self.locked_analysis_hash is not None and self.locked_analysis_hash != self.analysis_hash()
 
     @property
     def weeks(self) -> tuple[int, ...]:
@@ -1035,6 +1046,7 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
         data_cutoff=raw.get("data_cutoff"),
         database_lock=raw.get("database_lock"),
         blinded=bool(raw.get("blinded", False)),
+        locked_analysis_hash=raw.get("analysis_hash"),
         key_lines={_key_path(k): v for k, v in lines.items() if k and v},
     )
 

@@ -186,6 +186,7 @@ def chapter_parameters(
         "downloads_dir": _rel(downloads, root),
         "downloads_url": f"../downloads/{name}/",
         "profile": config.profile,
+        "blind": config.blinded,
     }
     params = {k: v for k, v in computed.items() if k in declared}
     merged = {**config.parameters.get("all", {}), **config.parameters.get(name, {}), **overrides}
@@ -250,6 +251,7 @@ def build_book(
     work_dir: str | Path | None = None,
     wait: bool = False,
     profile: str | None = None,
+    blind: bool = False,
     log: Callable[[str], None] = print,
 ) -> BuildReport:
     """Build one cohort's site.
@@ -278,6 +280,9 @@ def build_book(
         Overrides the cohort config's ``profile``: ``public`` leaves out subject-level
         listings and the notebook sources, and shows small counts as "< n"
         (:mod:`helpers.present.disclosure`).
+    blind : bool
+        Build with a dummy randomization (arms shuffled and relabelled, every page
+        stamped), as a ``blinded: true`` config always does.
     wait : bool
         When another build of the cohort (or into the same output) is running, wait for
         it instead of failing with :class:`~helpers.publish.lock.BuildBusyError`.
@@ -311,6 +316,10 @@ def build_book(
         if profile not in PROFILES:
             raise BuildError(f"--profile must be one of {list(PROFILES)}, got {profile!r}")
         config = replace(config, profile=profile)
+    if blind and not config.blinded:
+        from dataclasses import replace
+
+        config = replace(config, blinded=True)
     out_dir = Path(os.path.abspath(output)) if output else default_output(config, root)
     key = cohort_key(config, root)
     work = Path(work_dir).resolve() if work_dir else root / "_build" / ".work" / key
@@ -571,6 +580,13 @@ def cited_names(markdown: str) -> set[str]:
     return set(re.findall(r"::([^`:]+)(?::[^`]*)?`", markdown))
 
 
+def plan_results(config: CohortConfig) -> dict[str, object]:
+    """What ``results.json`` says of the analysis plan: its hash, whether it changed after
+    the database lock, the cut-off and lock dates, and whether the build was blinded."""
+    return {"analysis_plan_hash": config.analysis_hash(), "analysis_plan_changed_after_lock": config.plan_changed_after_lock(),
+            "data_cutoff": config.data_cutoff, "database_lock": config.database_lock, "dummy_randomization": config.blinded}
+
+
 def _appendix(queries) -> list[str]:
     return ["appendix/provenance"] + (["appendix/data-queries"] if len(queries) else [])
 
@@ -620,7 +636,7 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
         os.utime(staging / "intro.md")
     from helpers.publish.manifest import results_json
 
-    put("_extra/results.json", results_json(results))
+    put("_extra/results.json", results_json({**results, **plan_results(config)}))
     sizes = {}
     names = {}
     for f in files:

@@ -96,6 +96,13 @@ def provenance_page(
                 ["Build profile", "public: no subject-level listings or notebook sources; counts from 1 to "
                  f"{config.min_cell_count - 1} shown as \"< {config.min_cell_count}\"" if config.profile == "public"
                  else "full: every table and listing"],
+                ["Analysis plan", f"hash {md_code(config.analysis_hash()[:16])}"
+                 + (f"; at the database lock {md_code(config.locked_analysis_hash[:16])}"
+                    + (": **changed since**" if config.plan_changed_after_lock() else ": unchanged")
+                    if config.locked_analysis_hash else "; no hash recorded at the database lock")],
+                ["Data cut-off", md_text(config.data_cutoff or "not stated")],
+                ["Database lock", md_text(config.database_lock or "not stated")],
+                ["Randomization", "dummy (arms shuffled and relabelled)" if config.blinded else "as recorded"],
                 ["Build date (UTC)", DATE_PLACEHOLDER],
                 ["Git commit", md_code(commit)],
                 ["Cohort config", md_code(cfg_name)],

@@ -52,14 +52,21 @@ def remove_stale(folder: Path, keep: Iterable[Path]) -> list[Path]:
 
 def banner_text(config: CohortConfig) -> str:
     """The announcement shown at the top of every page, as HTML (the theme inserts it as
-    markup, so the text taken from ``cohort.yml`` is escaped here)."""
+    markup, so the text taken from ``cohort.yml`` is escaped here): simulated data, a
+    dummy randomization, an analysis plan changed after the database lock."""
+    parts = []
+    if config.blinded:
+        parts.append("Dummy randomization: the arms are shuffled and relabelled; no comparison in this book is the trial's.")
+    if config.plan_changed_after_lock():
+        parts.append(f"The analysis plan changed after the database lock ({html.escape(str(config.database_lock))}): "
+                     "see the provenance page.")
     if config.simulated:
-        return (
+        parts.append(
             "Simulated data: every number in this book is computed from a simulated cohort "
             f"calibrated to the published results of {html.escape(config.registry or config.label)}, "
             "not from the trial's patient records."
         )
-    return ""
+    return " ".join(parts)
 
 
 def book_config(base: Mapping, config: CohortConfig) -> dict:
@@ -73,6 +80,11 @@ def book_config(base: Mapping, config: CohortConfig) -> dict:
         "logo", {})["text"] = html.escape(config.title)
     cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     cfg["only_build_toc_files"] = True
+    # Values a landing page can cite as {{ data_cutoff }}, {{ analysis_plan_hash }}, ...
+    cfg.setdefault("parse", {})["myst_substitutions"] = {
+        "data_cutoff": config.data_cutoff or "not stated", "database_lock": config.database_lock or "not stated",
+        "analysis_plan_hash": config.analysis_hash()[:16], "confidence_level": f"{round(100 * (1 - config.alpha), 6):g}%",
+    }
     html_options = cfg.setdefault("html", {})
     html_options["announcement"] = banner_text(config)
     sphinx = cfg.setdefault("sphinx", {}).setdefault("config", {})

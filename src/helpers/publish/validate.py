@@ -15,8 +15,11 @@ def validate_into_cache(config: CohortConfig, folder: Path) -> str:
     Returns ``""`` on success, else the message of the error (every problem found), so
     that the parent process gets plain text rather than an exception object to unpickle.
     """
+    from dataclasses import replace
+
     try:
-        cohort = load_cohort(config)
+        # The real data are cached; a blinded build shuffles the arms when a chapter loads them.
+        cohort = load_cohort(replace(config, blinded=False))
     except HelpersError as exc:
         return str(exc)
     write_validated_cache(cohort, Path(folder))
