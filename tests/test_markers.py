@@ -1,22 +1,22 @@
-"""Tests of helpers.analyses.markers: lab and immunology compositions, tables and figures.
+"""Tests of helpers.analyses.markers: the lab and immunology analyses (tidy frames, codes).
 
 Expected values are written out; where a statistic is involved the independent
-reference is named in a comment (scipy, statsmodels, or a hand computation).
+reference is named in a comment (scipy, statsmodels, or a hand computation). The tables,
+figures and glue values are tested in test_present_markers.py, the words in
+test_prose_markers.py.
 """
 
 from __future__ import annotations
 
 import math
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
 from helpers.analyses import markers as mk
+from helpers.analyses.arms import total_label
 from helpers.data import load_cohort
-
-matplotlib.use("Agg")
 
 ARM = "TRT01A"
 
@@ -46,33 +46,32 @@ def _two_arms() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------
-# names and labels
+# names and codes
 
 
-def test_total_label_one_and_several_arms():
-    assert mk.total_label(["IL-2"]) == "IL-2"
-    assert mk.total_label(["IL-2", "Placebo"]) == "Total"
+def test_total_is_the_shared_label_one_and_several_arms():
+    # markers uses helpers.analyses.arms for "Total or the single arm"
+    assert total_label(["IL-2"]) == "IL-2"
+    assert total_label(["IL-2", "Placebo"]) == "Total"
 
 
-def test_format_label_units_and_unknown_code():
-    assert mk.format_label("DSDNA") == "Anti-dsDNA (IU/mL)"
-    assert mk.format_label("UPROT") == "24-hour urine protein (g/24 h)"
-    assert mk.format_label("TREG") == "Treg (% of CD4+)"
-    assert mk.format_label("NK") == "NK cells (% of lymphocytes)"
-    assert mk.format_label("XYZ") == "XYZ"
-
-
-def test_panels_follow_the_log_scale_flags():
-    assert mk.panels(["UPROT", "HGB", "TREGTH17"]) == [
-        ("UPROT", "24-hour urine protein (g/24 h)", True), ("HGB", "Haemoglobin (g/L)", False),
-        ("TREGTH17", "Treg/Th17 ratio", True)]
-    assert mk.panels(["UPROT"], log=False) == [("UPROT", "24-hour urine protein (g/24 h)", False)]
+def test_log_codes_follow_the_definitions():
+    assert mk.log_codes(mk.LAB_CODES) == ["DSDNA", "UPROT"]
     assert mk.log_codes(mk.CYTO_CODES) == []
+    assert mk.log_codes(["TREGTH17", "XYZ"]) == ["TREGTH17"]
 
 
-def test_glue_stems_cover_every_marker_and_are_unique():
-    assert set(mk.MEASURES) <= set(mk.GLUE_STEMS)
-    assert len(set(mk.GLUE_STEMS.values())) == len(mk.GLUE_STEMS)
+def test_order_rows_arms_then_total_codes_then_weeks():
+    df = pd.DataFrame({ARM: ["Total", "B", "A", "A", "A"], "PARAMCD": ["C3", "C3", "C4", "C3", "C3"],
+                       "AVISITN": [2, 2, 2, 4, 2]})
+    assert mk.order_rows(df, ARM, ["A", "B"], ["C4", "C3"]).values.tolist() == [
+        ["A", "C4", 2], ["A", "C3", 2], ["A", "C3", 4], ["B", "C3", 2], ["Total", "C3", 2]]
+    assert mk.order_rows(df, ARM, ["B", "A"])[ARM].tolist() == ["B", "A", "A", "A", "Total"]  # codes as they come
+    assert mk.order_rows(df.iloc[:0], ARM, ["A"]).empty
+
+
+def test_normalisation_criteria_are_codes():
+    assert mk.NORMALISATION == ("C3", "C4", "COMP", "DSDNA", "UPROT")
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,8 +118,14 @@ def test_change_tests_missing_values_and_empty_arm():
     assert t["p_val"].round(5).tolist() == [0.0625, 0.0625]
 
 
+def test_change_tests_no_data_gives_an_empty_frame_with_the_columns():
+    t = mk.change_tests(_two_arms(), ARM, ["A", "B"], codes=["Z"])
+    assert t.empty
+    assert list(t.columns) == [ARM, "PARAMCD", "AVISITN", "n", "median_chg", "p_val", "p_adj", "family_size"]
+
+
 def test_change_tests_missing_column_is_an_error():
-    with pytest.raises(ValueError, match=r"change_tests: columns \['TRT01A'\]"):
+    with pytest.raises(ValueError, match=r"change_tests: bds lacks columns \['TRT01A'\]"):
         mk.change_tests(_two_arms().drop(columns=ARM), ARM, ["A", "B"])
 
 
@@ -130,6 +135,11 @@ def test_summarize_levels_by_arm_and_total():
         ["A", 0, 6, 10.0], ["A", 2, 6, 13.5], ["A", 4, 6, 12.5],
         ["B", 0, 6, 10.0], ["B", 2, 6, 13.5], ["B", 4, 6, 12.5],
         ["Total", 0, 12, 10.0], ["Total", 2, 12, 13.5], ["Total", 4, 12, 12.5]]
+
+
+def test_summarize_levels_missing_column_is_an_error():
+    with pytest.raises(ValueError, match=r"summarize_levels: bds lacks columns \['AVAL'\]"):
+        mk.summarize_levels(_two_arms().drop(columns="AVAL"), ARM, ["A"])
 
 
 def test_compute_log_without_and_with_shift():
@@ -177,12 +187,17 @@ def test_summarize_models_several_arms_and_too_few_subjects():
     assert list(pd.unique(m[ARM])) == ["A", "Total"]  # B has one subject: no model
 
 
+def test_summarize_models_missing_column_is_an_error():
+    with pytest.raises(ValueError, match=r"summarize_models: bds lacks columns \['USUBJID'\]"):
+        mk.summarize_models(_balanced({"A": [[1, 2, 3]]}).drop(columns="USUBJID"), ARM, ["A"])
+
+
 def test_compare_arms_difference_with_balanced_baselines():
     # Baselines 1, 2, 3 in both arms, so the adjusted difference is the difference in
     # mean change (statsmodels OLS chg ~ arm + base): (2+3+3)/3 - (0+1+0)/3 = 7/3.
     df = _balanced({"A": [[1, 3, 3], [2, 5, 5], [3, 6, 6]], "P": [[1, 1, 1], [2, 3, 3], [3, 3, 3]]})
     c = mk.compare_arms(df, 2, ARM, ["A", "P"], "P")
-    assert c[["PARAMCD", ARM, "comparison", "scale", "n"]].values.tolist() == [["X", "A", "A - P", "difference", 6]]
+    assert c[["PARAMCD", ARM, "reference", "scale", "n"]].values.tolist() == [["X", "A", "P", "difference", 6]]
     assert round(c["estimate"].iloc[0], 6) == round(7 / 3, 6)
     assert c["ci_low"].iloc[0] < c["estimate"].iloc[0] < c["ci_high"].iloc[0]
     assert c["p_adj"].iloc[0] == c["p_val"].iloc[0]  # one marker: nothing to adjust
@@ -194,15 +209,46 @@ def test_compare_arms_log_scale_is_a_ratio():
     df = _balanced({"A": [[10, 20, 20], [20, 80, 80], [40, 40, 40]], "P": [[10, 10, 10], [20, 40, 40], [40, 20, 20]]})
     c = mk.compare_arms(df, 2, ARM, ["A", "P"], "P", log=["X"])
     assert c["scale"].tolist() == ["ratio"]
-    assert c["comparison"].tolist() == ["A vs P"]
+    assert c["reference"].tolist() == ["P"]
     assert round(c["estimate"].iloc[0], 6) == 2.0
     assert c["ci_low"].iloc[0] < 2.0 < c["ci_high"].iloc[0]
+    assert c["method"].iloc[0].endswith("(log scale)")
 
 
 def test_compare_arms_skips_a_week_without_the_reference():
     df = _balanced({"A": [[1, 3, 3], [2, 5, 5]], "P": [[1, 1, 1], [2, 3, 3]]})
     df = df[~((df[ARM] == "P") & (df["AVISITN"] == 2))]
     assert mk.compare_arms(df, 2, ARM, ["A", "P"], "P").empty
+
+
+def test_compare_arms_without_a_reference_arm_is_empty():
+    c = mk.compare_arms(_balanced({"A": [[1, 3, 3], [2, 5, 5]]}), 2, ARM, ["A"], None)
+    assert c.empty
+    assert list(c.columns) == ["PARAMCD", ARM, "reference", "estimate", "ci_low", "ci_high", "p_val", "p_adj", "scale",
+                               "n", "method"]
+
+
+def test_compare_arms_missing_column_is_an_error():
+    with pytest.raises(ValueError, match=r"compare_arms: bds lacks columns \['PARAMCD'\]"):
+        mk.compare_arms(_balanced({"A": [[1, 2, 3]]}).drop(columns="PARAMCD"), 2, ARM, ["A"], "P")
+
+
+def test_compared_arms_in_config_order():
+    c = pd.DataFrame({ARM: ["High", "Low", "High"], "PARAMCD": ["C3", "C3", "C4"]})
+    assert mk.compared_arms(c, ARM, ["Placebo", "Low", "High"]) == ["Low", "High"]
+    assert mk.compared_arms(c.iloc[:0], ARM, ["A"]) == []
+    with pytest.raises(ValueError, match=r"compared_arms: comparison lacks columns \['TRT01A'\]"):
+        mk.compared_arms(c.drop(columns=ARM), ARM, ["A"])
+
+
+def test_combine_measures_stacks_and_refuses_a_repeated_parameter():
+    a = pd.DataFrame({"PARAMCD": ["TREG", "TH17"], "AVAL": [3.0, 1.0]})
+    b = pd.DataFrame({"PARAMCD": ["TREGTH17"], "AVAL": [3.0]})
+    assert mk.combine_measures(a, b)["PARAMCD"].tolist() == ["TREG", "TH17", "TREGTH17"]
+    with pytest.raises(ValueError, match=r"combine_measures: frame 2 repeats parameters \['TREG'\]"):
+        mk.combine_measures(a, a.iloc[:1])
+    with pytest.raises(ValueError, match=r"combine_measures: frame 2 lacks columns \['PARAMCD'\]"):
+        mk.combine_measures(a, b.drop(columns="PARAMCD"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -228,6 +274,7 @@ def _labs() -> pd.DataFrame:
 
 def test_summarize_normalisation_counts_by_arm_and_total():
     s = mk.summarize_normalisation(_labs(), 10, ARM, ["A", "B"])
+    assert list(s.columns) == [ARM, "PARAMCD", "responders", "n", "rate", "ci_low", "ci_high", "method"]
     got = {(a, c): (x, n) for a, c, x, n in s[[ARM, "PARAMCD", "responders", "n"]].itertuples(index=False)}
     assert got == {
         ("A", "C3"): (1, 2), ("A", "C4"): (0, 1), ("A", "COMP"): (0, 2), ("A", "DSDNA"): (1, 1), ("A", "UPROT"): (1, 2),
@@ -243,7 +290,7 @@ def test_summarize_normalisation_counts_by_arm_and_total():
 
 
 def test_summarize_normalisation_missing_column_is_an_error():
-    with pytest.raises(ValueError, match=r"summarize_normalisation: columns \['ANRHI'\]"):
+    with pytest.raises(ValueError, match=r"summarize_normalisation: adlb lacks columns \['ANRHI'\]"):
         mk.summarize_normalisation(_labs().drop(columns="ANRHI"), 10, ARM, ["A"])
 
 
@@ -257,6 +304,10 @@ def test_check_normalisation_errors():
     bad.loc[bad[ARM] == "Total", "n"] += 1
     with pytest.raises(ValueError, match="do not add up"):
         mk.check_normalisation(bad, ARM, ["A", "B"])
+    bad = s.copy()
+    bad.loc[0, "rate"] = 1.5
+    with pytest.raises(ValueError, match=r"a rate lies outside \[0, 1\]"):
+        mk.check_normalisation(bad, ARM, ["A", "B"])
 
 
 # ---------------------------------------------------------------------------------------
@@ -268,8 +319,18 @@ def test_derive_change_pairs_keeps_subjects_with_both():
     y = pd.DataFrame({"USUBJID": ["A", "C", "D"], "AVISITN": 10, "CHG": [-4.0, None, 1.0]})
     p = mk.derive_change_pairs(x, y, 10, ARM, ("treg", "sledai"))
     assert p.values.tolist() == [["A", "IL-2", 1.0, -4.0]]
-    with pytest.raises(ValueError, match=r"derive_change_pairs \(y\)"):
+    with pytest.raises(ValueError, match=r"derive_change_pairs: y lacks columns \['CHG'\]"):
         mk.derive_change_pairs(x, y.drop(columns="CHG"), 10, ARM)
+
+
+def test_derive_change_pairs_one_code_of_several():
+    x = pd.DataFrame({"USUBJID": ["A", "A", "B"], "PARAMCD": ["TREG", "TH17", "TREG"], "AVISITN": 10,
+                      "CHG": [1.0, -1.0, 2.0], ARM: "IL-2"})
+    y = pd.DataFrame({"USUBJID": ["A", "B"], "AVISITN": 10, "CHG": [-4.0, -6.0]})
+    p = mk.derive_change_pairs(x, y, 10, ARM, ("treg", "sledai"), code="TREG")
+    assert p.values.tolist() == [["A", "IL-2", 1.0, -4.0], ["B", "IL-2", 2.0, -6.0]]
+    with pytest.raises(ValueError, match=r"derive_change_pairs: x lacks columns \['PARAMCD'\]"):
+        mk.derive_change_pairs(x.drop(columns="PARAMCD"), y, 10, ARM, code="TREG")
 
 
 def test_summarize_correlation_matches_scipy():
@@ -281,6 +342,8 @@ def test_summarize_correlation_matches_scipy():
     assert round(c["p_val"].iloc[0], 6) == 0.104088
     assert round(c["r"].iloc[1], 6) == -0.9  # 1 - 6 * 38 / (5 * 24), by hand
     assert c["n"].tolist() == [5, 5, 10]
+    with pytest.raises(ValueError, match=r"summarize_correlation: pairs lacks columns \['y'\]"):
+        mk.summarize_correlation(p.drop(columns="y"), "x", "y", ARM, ["A"])
 
 
 def test_derive_response_groups_labels_and_drops_missing_response():
@@ -288,6 +351,8 @@ def test_derive_response_groups_labels_and_drops_missing_response():
     r = pd.DataFrame({"USUBJID": ["A", "B", "C"], "AVISITN": 10, "AVAL": [1.0, 0.0, None]})
     g = mk.derive_response_groups(b, r, 10, labels=("R", "NR"))
     assert g[["USUBJID", "CHG", "RESPONSE"]].values.tolist() == [["A", 1.0, "R"], ["B", 0.5, "NR"]]
+    with pytest.raises(ValueError, match=r"derive_response_groups: response lacks columns \['AVAL'\]"):
+        mk.derive_response_groups(b, r.drop(columns="AVAL"), 10)
 
 
 def test_compute_cles_ci_hanley_mcneil_hand_values():
@@ -326,32 +391,57 @@ def test_compare_responders_empty_group_gives_missing_statistics():
     b = c[c[ARM] == "B"].iloc[0]
     assert (b["n1"], b["n2"]) == (1, 0)
     assert math.isnan(b["p_val"]) and math.isnan(b["rbc_ci_low"])
+    with pytest.raises(ValueError, match=r"compare_responders: groups lacks columns \['RESPONSE'\]"):
+        mk.compare_responders(g.drop(columns="RESPONSE"), ARM, ["A"])
+
+
+def test_significant_codes_use_the_total_arm():
+    c = pd.DataFrame({ARM: ["A", "A", "Total", "Total", "Total"], "PARAMCD": ["TREG", "TH17", "TREG", "TH17", "NK"],
+                      "p_adj": [0.01, 0.01, 0.2, 0.04, 0.001]})
+    assert mk.significant_codes(c, ARM, ["A", "B"], 0.05) == ["TH17", "NK"]
+    assert mk.significant_codes(c, ARM, ["A"], 0.05) == ["TREG", "TH17"]
+    assert mk.significant_codes(c[c["PARAMCD"] == "NK"], ARM, ["A", "B"], 0.05) == ["NK"]
+    assert mk.significant_codes(c, ARM, ["A", "B"], 0.0001) == []
+    with pytest.raises(ValueError, match=r"significant_codes: frame lacks columns \['p_val'\]"):
+        mk.significant_codes(c, ARM, ["A"], 0.05, p="p_val")
 
 
 # ---------------------------------------------------------------------------------------
-# words
+# directions and claims
 
 
 @pytest.mark.parametrize(("change", "p", "expected"), [
-    (-3.0, 0.049, "fell"), (0.5, 0.001, "rose"), (-3.0, 0.05, "did not change significantly"),
-    (2.0, float("nan"), "did not change significantly"), (0.0, 0.01, "did not change in median"),
+    (-3.0, 0.049, "down"), (0.5, 0.001, "up"), (-3.0, 0.05, "not_significant"),
+    (2.0, float("nan"), "not_significant"), (2.0, None, "not_significant"), (0.0, 0.01, "zero"),
 ])
-def test_format_direction(change, p, expected):
-    assert mk.format_direction(change, p, 0.05) == expected
+def test_compute_direction(change, p, expected):
+    assert mk.compute_direction(change, p, 0.05) == expected
+    assert expected in mk.DIRECTIONS
 
 
 @pytest.mark.parametrize(("claimed", "change", "p", "expected"), [
-    ("increase", 1.0, 0.01, "support"), ("increase", -1.0, 0.01, "contradict"), ("increase", 1.0, 0.2, "do not support"),
-    ("decrease", -1.0, 0.01, "support"), ("decrease", 0.0, 0.01, "do not support"),
-    ("none", 1.0, 0.2, "support"), ("none", 1.0, 0.01, "do not support"), ("none", 1.0, float("nan"), "support"),
+    ("increase", 1.0, 0.01, "supported"), ("increase", -1.0, 0.01, "contradicted"),
+    ("increase", 1.0, 0.2, "not_supported"), ("decrease", -1.0, 0.01, "supported"),
+    ("decrease", 0.0, 0.01, "not_supported"), ("none", 1.0, 0.2, "supported"), ("none", 1.0, 0.01, "not_supported"),
+    ("none", 1.0, float("nan"), "supported"),
 ])
-def test_format_verdict(claimed, change, p, expected):
-    assert mk.format_verdict(claimed, change, p, 0.05) == expected
+def test_compute_verdict(claimed, change, p, expected):
+    assert mk.compute_verdict(claimed, change, p, 0.05) == expected
+    assert expected in mk.VERDICTS
 
 
-def test_format_verdict_unknown_claim_is_an_error():
+def test_compute_verdict_unknown_claim_is_an_error():
     with pytest.raises(ValueError, match="claimed must be"):
-        mk.format_verdict("up", 1.0, 0.01, 0.05)
+        mk.compute_verdict("up", 1.0, 0.01, 0.05)
+
+
+def test_derive_direction_adds_a_column_without_mutating():
+    t = pd.DataFrame({"median_chg": [-2.0, 0.5, 1.0], "p_adj": [0.0004, 0.2, float("nan")]})
+    d = mk.derive_direction(t, 0.05)
+    assert d["direction"].tolist() == ["down", "not_significant", "not_significant"]
+    assert list(t.columns) == ["median_chg", "p_adj"]
+    with pytest.raises(ValueError, match=r"derive_direction: frame lacks columns \['p_val'\]"):
+        mk.derive_direction(t, 0.05, p="p_val")
 
 
 def test_summarize_claims_every_arm_and_only_the_week():
@@ -360,19 +450,12 @@ def test_summarize_claims_every_arm_and_only_the_week():
                       "median_chg": [1.2, 0.8, -0.1, 0.0, 5.0], "p_adj": [0.001, 0.01, 0.9, 1.0, 0.001]})
     s = mk.summarize_claims(t, mk.CYTO_CLAIMS, 10, ARM, 0.05)
     assert s[[ARM, "PARAMCD", "claimed", "direction", "verdict"]].values.tolist() == [
-        ["A", "TREG", "increase", "rose", "support"], ["A", "TH1", "none", "rose", "do not support"],
-        ["B", "TREG", "increase", "did not change significantly", "do not support"],
-        ["B", "TH1", "none", "did not change significantly", "support"]]
+        ["A", "TREG", "increase", "up", "supported"], ["A", "TH1", "none", "up", "not_supported"],
+        ["B", "TREG", "increase", "not_significant", "not_supported"],
+        ["B", "TH1", "none", "not_significant", "supported"]]
     assert s["source"].tolist() == ["he2015abstract", "he2016natmed", "he2015abstract", "he2016natmed"]
-
-
-def test_format_significant_uses_the_total_arm():
-    c = pd.DataFrame({ARM: ["A", "A", "Total", "Total", "Total"], "PARAMCD": ["TREG", "TH17", "TREG", "TH17", "NK"],
-                      "p_adj": [0.01, 0.01, 0.2, 0.04, 0.001]})
-    assert mk.format_significant(c, ARM, ["A", "B"], 0.05) == "Th17 and NK cells"
-    assert mk.format_significant(c, ARM, ["A"], 0.05) == "Treg and Th17"
-    assert mk.format_significant(c[c["PARAMCD"] == "NK"], ARM, ["A", "B"], 0.05) == "NK cells"
-    assert mk.format_significant(c, ARM, ["A", "B"], 0.0001) == "none"
+    with pytest.raises(ValueError, match=r"summarize_claims: tests lacks columns \['n'\]"):
+        mk.summarize_claims(t.drop(columns="n"), mk.CYTO_CLAIMS, 10, ARM, 0.05)
 
 
 def test_summarize_arm_claims_ratio_and_difference():
@@ -380,153 +463,17 @@ def test_summarize_arm_claims_ratio_and_difference():
                       "p_adj": [0.016, 0.01, 0.01], "scale": ["ratio", "difference", "difference"]})
     s = mk.summarize_arm_claims(c, mk.LAB_CLAIMS, ARM, 0.05)
     assert s[[ARM, "PARAMCD", "direction", "verdict"]].values.tolist() == [
-        ["IL-2", "UPROT", "lower", "support"], ["IL-2", "C4", "lower", "contradict"]]
+        ["IL-2", "UPROT", "down", "supported"], ["IL-2", "C4", "down", "contradicted"]]
     assert round(s["effect"].iloc[0], 4) == round(math.log(0.66), 4)
     assert mk.summarize_arm_claims(c.iloc[:0], mk.LAB_CLAIMS, ARM, 0.05).empty
 
 
-def test_comparison_values_first_compared_arm_only():
-    c = pd.DataFrame({"PARAMCD": ["C3", "C3", "C4"], ARM: ["A", "B", "A"], "estimate": [0.2, 0.1, 0.05]})
-    assert mk.comparison_values(c, ARM, {"arm_estimate": "estimate"}) == [("c3_arm_estimate", 0.2), ("c4_arm_estimate", 0.05)]
-
-
-def test_derive_direction_and_p_text_add_columns_without_mutating():
-    t = pd.DataFrame({"median_chg": [-2.0, 0.5, 1.0], "p_adj": [0.0004, 0.2, float("nan")]})
-    d = mk.derive_p_text(mk.derive_direction(t, 0.05))
-    assert d["direction"].tolist() == ["fell", "did not change significantly", "did not change significantly"]
-    assert d["p_text"].tolist() == ["p < 0.001", "p = 0.200", "p not computed"]
-    assert list(t.columns) == ["median_chg", "p_adj"]
-    with pytest.raises(ValueError, match=r"derive_p_text: columns \['p_val'\]"):
-        mk.derive_p_text(t, "p_val")
-
-
-def test_format_by_arm_with_missing_arm():
-    t = pd.DataFrame({ARM: ["A"], "PARAMCD": "PLAT", "AVISITN": 10, "median_chg": [41.0], "p_adj": [0.00002]})
-    assert mk.format_by_arm(t, "PLAT", ARM, ["A", "B"], week=10) == "+41 with A (p < 0.001) and no data with B"
-    assert mk.format_by_arm(t, "PLAT", ARM, ["A"], digits=1) == "+41.0 with A (p < 0.001)"
-
-
-def test_glue_values_one_arm_and_several():
-    t = pd.DataFrame({ARM: ["A"], "PARAMCD": ["DSDNA"], "AVISITN": [10], "median_chg": [np.float64(-45.4)], "p_adj": [0.001]})
-    got = mk.glue_values(t, ARM, ["A"], {"median_change": "median_chg", "median_change_p": "p_adj"}, week=10)
-    assert got == [("antidsdna_median_change", {"A": -45.4}, -45.4), ("antidsdna_median_change_p", {"A": 0.001}, 0.001)]
-    assert type(got[0][2]) is float
-    t = pd.DataFrame({ARM: ["A", "Total"], "PARAMCD": "C3", "rate": [0.5, 0.25]})
-    assert mk.glue_values(t, ARM, ["A", "B"], {"": "rate"}, prefix="labs_norm_") == [
-        ("labs_norm_c3", {"A": 0.5, "B": None}, 0.25)]
-
-
-# ---------------------------------------------------------------------------------------
-# tables
-
-
-def test_marker_visit_table_cells_and_csv():
-    df = _two_arms()
-    tests = mk.change_tests(df, ARM, ["A", "B"], codes=["X"])
-    levels = mk.summarize_levels(df, ARM, ["A", "B"], codes=["X"])
-    t = mk.marker_visit_table(levels, tests, ARM, ["A", "B"], {0: "Baseline", 2: "Week 2", 4: "Week 4"}, "x-change", "X")
-    assert list(t.display.columns) == ["Marker", "Visit", "A", "B", "Total"]
-    assert t.display["Visit"].tolist() == ["Baseline", "Week 2", "Week 4"]
-    assert t.display["A"].tolist() == [
-        "10.00 [10.00, 10.00]",
-        "13.50 [12.25, 14.75]; change +3.50 [+2.25, +4.75], p = 0.062",
-        "12.50 [11.25, 14.50]; change +2.50 [+1.25, +4.50], p = 0.219",
-    ]
-    assert t.groupname == "Marker"
-    assert len(t.data) == 9 and {"p_val", "p_adj", "n_paired", "q1"} <= set(t.data.columns)
-    assert "Holm-adjusted within each column (all visits)" in t.notes[0]
-
-
-def test_model_table_ratio_and_difference_rows():
-    m = pd.DataFrame({ARM: "A", "PARAMCD": ["DSDNA", "C3"], "AVISITN": 10, "estimate": [0.38, 0.31], "ci_low": [0.33, 0.26],
-                      "ci_high": [0.45, 0.36], "p_val": [1e-5, 0.02], "p_adj": [2e-5, 0.04], "scale": ["ratio", "difference"],
-                      "converged": [True, False], "padjust": "holm"})
-    t = mk.model_table(m, ARM, ["A"], {10: "Week 10"}, "labs-models", "Models")
-    assert t.display.values.tolist() == [
-        ["Anti-dsDNA (IU/mL): ratio to baseline", "Week 10", "0.38 (0.33 to 0.45), p < 0.001"],
-        ["C3 (g/L): difference from baseline", "Week 10", "0.31 (0.26 to 0.36), p = 0.040 (did not converge)"]]
-
-
-def test_arm_comparison_table_columns():
-    rows = pd.DataFrame({"PARAMCD": ["UPROT"], ARM: ["IL-2"], "comparison": ["IL-2 vs Placebo"], "estimate": [0.5],
-                         "ci_low": [0.3], "ci_high": [0.8], "p_val": [0.004], "p_adj": [0.03], "scale": ["ratio"]})
-    t = mk.arm_comparison_table(rows, ARM, "labs-arms", "Arms")
-    assert t.display.values.tolist() == [["24-hour urine protein (g/24 h)", "IL-2 vs Placebo", "ratio of geometric mean ratios",
-                                          "0.50 (0.30 to 0.80)", "0.004", "0.030"]]
-
-
-def test_normalisation_table_shows_zero_denominators():
-    s = mk.summarize_normalisation(_labs(), 10, ARM, ["A", "B"])
-    t = mk.normalisation_table(s, ARM, ["A", "B"], "Week 10")
-    assert list(t.display.columns) == ["Criterion", "A", "B", "Total"]
-    first = t.display.iloc[0]
-    assert first["Criterion"] == "Low C3 became normal"
-    assert first["A"] == "1/2 (50.0%) [1.3-98.7]"
-    assert first["B"] == "0/0"
-
-
-def test_claims_table_cells():
-    t = pd.DataFrame({ARM: "A", "PARAMCD": ["DSDNA", "C4"], "AVISITN": 10, "n": 40,
-                      "median_chg": [-45.4, 0.0], "p_adj": [0.00001, 0.6]})
-    s = mk.summarize_claims(t, mk.LAB_CLAIMS, 10, ARM, 0.05)
-    tab = mk.claims_table(s, ARM, ["A"], "Week 10", "labs-claims", "Claims")
-    assert tab.display.values.tolist() == [
-        ["Anti-dsDNA (IU/mL)", "decrease (abstract AB0525)", "-45.4, p < 0.001: supported"],
-        ["C4 (g/L)", "increase (abstract AB0525)", "+0.00, p = 0.600: not supported"]]
-
-
-def test_responder_and_correlation_tables():
-    g = pd.DataFrame({ARM: "A", "PARAMCD": "TREG", "CHG": [3.0, 4.0, 5.0, 1.0, 2.0],
-                      "RESPONSE": ["Responder"] * 3 + ["Non-responder"] * 2})
-    c = mk.compare_responders(g, ARM, ["A"])
-    t = mk.responder_table(c, ARM, ["A"], "Week 10")
-    assert list(t.display.columns) == ["Subset", "n (R / NR)", "Median, responders", "Median, non-responders",
-                                       "Rank-biserial r (95% CI)", "CLES", "p", "Adjusted p"]
-    assert t.display.iloc[0].tolist()[:4] == ["Treg (% of CD4+)", "3 / 2", "4.00", "1.50"]
-    assert "change from baseline at Week 10" in t.notes[0]
-    corr = pd.DataFrame({ARM: ["A"], "n": [39], "r": [-0.396], "ci_low": [-0.63], "ci_high": [-0.09], "p_val": [0.0126]})
-    ct = mk.correlation_table(corr, ARM, "Treg", "SLEDAI-2K", "Week 10")
-    assert ct.display.values.tolist() == [["A", "39", "-0.40 (-0.63 to -0.09)", "0.013"]]
-
-
-def test_effect_size_rows_several_arms_order():
-    c = pd.DataFrame({ARM: ["B", "A", "A"], "PARAMCD": ["TREG", "TREG", "TH17"], "rbc": [0.1, 0.5, -0.2],
-                      "rbc_ci_low": [-0.2, 0.1, -0.6], "rbc_ci_high": [0.4, 0.8, 0.2], "p_adj": [0.9, 0.02, 0.5]})
-    r = mk.effect_size_rows(c, ARM, ["A", "B"])
-    assert r["label"].tolist() == ["Treg (A)", "Treg (B)", "Th17 (A)"]
-    assert r["group"].tolist() == ["A", "B", "A"]
-
-
-# ---------------------------------------------------------------------------------------
-# figures
-
-
-def test_paired_arms_figure_panels_one_and_several_arms():
-    import matplotlib.pyplot as plt
-
-    df = pd.DataFrame({"PARAMCD": ["C3", "C3", "C4", "C4"], ARM: ["A", "B", "A", "B"],
-                       "BASE": [0.5, 0.6, 0.1, 0.2], "AVAL": [0.9, 0.5, 0.2, 0.2]})
-    p = mk.panels(["C3", "C4"])
-    fig = mk.paired_arms_figure(df, p, ARM, ["A", "B"], second_label="Week 10")
-    visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title() for ax in visible] == ["C3 (g/L)", "C4 (g/L)"]
-    assert [t.get_text() for t in visible[0].get_xticklabels()] == ["A\nBaseline", "A\nWeek 10", "B\nBaseline", "B\nWeek 10"]
-    plt.close(fig)
-    fig = mk.paired_arms_figure(df[df[ARM] == "A"], p, ARM, ["A"], second_label="Week 10")
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Baseline", "Week 10"]
-    plt.close(fig)
-
-
-def test_scatter_figure_one_collection_per_arm():
-    import matplotlib.pyplot as plt
-
-    df = pd.DataFrame({ARM: ["A", "A", "B"], "x": [1.0, 2.0, 3.0], "y": [-1.0, -3.0, 0.0]})
-    fig = mk.scatter_figure(df, "x", "y", ARM, ["A", "B", "C"], "Treg change", "SLEDAI-2K change")
-    ax = fig.axes[0]
-    assert len(ax.collections) == 2
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A (n=2)", "B (n=1)"]
-    assert ax.get_xlabel() == "Treg change"
-    plt.close(fig)
+def test_check_claims_every_claim_in_every_arm():
+    t = pd.DataFrame({ARM: ["A", "B"], "PARAMCD": "TREG"})
+    claims = pd.DataFrame({ARM: ["A", "B"], "PARAMCD": "TREG"})
+    mk.check_claims(claims, t, mk.CYTO_CLAIMS[:1], ARM)
+    with pytest.raises(ValueError, match=r"claims: 1 judged, expected 2"):
+        mk.check_claims(claims.iloc[:1], t, mk.CYTO_CLAIMS[:1], ARM)
 
 
 # ---------------------------------------------------------------------------------------
@@ -553,18 +500,32 @@ def test_check_change_tests_passes_and_fails():
         mk.check_change_tests(bad, df, ARM, ["A", "B"], ["X", "Y"])
 
 
+def test_check_models_responders_and_correlation():
+    mk.check_models(pd.DataFrame({"p_adj": [0.2, None, 1.0]}))
+    with pytest.raises(ValueError, match=r"mixed models: an adjusted p value lies outside \[0, 1\]"):
+        mk.check_models(pd.DataFrame({"p_adj": [1.2]}))
+    cyto = pd.DataFrame({"USUBJID": ["A", "B", "C"]})
+    mk.check_responders(pd.DataFrame({"n1": [2], "n2": [1]}), cyto)
+    with pytest.raises(ValueError, match=r"more responders and non-responders than subjects \(3\)"):
+        mk.check_responders(pd.DataFrame({"n1": [2], "n2": [2]}), cyto)
+    mk.check_correlation(pd.DataFrame({"r": [-1.0, 0.3, None]}))
+    with pytest.raises(ValueError, match=r"a coefficient lies outside \[-1, 1\]"):
+        mk.check_correlation(pd.DataFrame({"r": [1.5]}))
+
+
 # ---------------------------------------------------------------------------------------
 # compositions on a cohort (the tiny valid cohort of conftest.py)
 
 
-def test_lab_and_cyto_by_visit_on_a_cohort(cohort_dir):
+def test_marker_by_visit_on_a_cohort(cohort_dir):
     cohort = load_cohort(cohort_dir)
-    lab = mk.lab_by_visit(cohort)
+    lab = mk.marker_by_visit(cohort, "adlb")
     s01 = lab[(lab["USUBJID"] == "S01") & (lab["PARAMCD"] == "DSDNA")]
     assert s01[["AVISITN", "AVAL", "BASE", "CHG", ARM]].values.tolist() == [[0, 80.0, 80.0, 0.0, "IL-2"], [2, 20.0, 80.0, -60.0, "IL-2"]]
     assert len(lab) == 5 * 8
-    cyto = mk.cyto_by_visit(cohort)
+    cyto = mk.marker_by_visit(cohort, "adcyto")
     assert len(cyto) == 5 * 6
+    assert {"BASE", "ABLFL", "CHG", "PCHG", ARM} <= set(cyto.columns)
 
 
 def test_ratio_by_visit_on_a_cohort(cohort_dir):
@@ -580,8 +541,8 @@ def test_ratio_by_visit_on_a_cohort(cohort_dir):
 
 def test_normalisation_on_a_cohort(cohort_dir):
     cohort = load_cohort(cohort_dir)
-    s = mk.summarize_normalisation(mk.lab_by_visit(cohort), 2, ARM, ["IL-2", "Placebo"])
-    got = s[s[ARM] == "IL-2"].set_index("PARAMCD")[["responders", "n"]].to_dict("index")
+    s = mk.summarize_normalisation(mk.marker_by_visit(cohort, "adlb"), 2, ARM, ["IL-2", "Placebo"])
+    il2 = s[s[ARM] == "IL-2"]
+    got = {c: (x, n) for c, x, n in il2[["PARAMCD", "responders", "n"]].itertuples(index=False)}
     # conftest: S01 C3 0.5 -> 1.0 (normal), DSDNA 80 -> 20, UPROT 1.2 -> 0.2; S02 C3 0.7 -> 0.7
-    assert got == {"C3": {"responders": 1, "n": 2}, "C4": {"responders": 0, "n": 0}, "COMP": {"responders": 1, "n": 2},
-                   "DSDNA": {"responders": 1, "n": 1}, "UPROT": {"responders": 1, "n": 1}}
+    assert got == {"C3": (1, 2), "C4": (0, 0), "COMP": (1, 2), "DSDNA": (1, 1), "UPROT": (1, 1)}

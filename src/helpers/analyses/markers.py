@@ -1,25 +1,28 @@
 """Laboratory markers and lymphocyte subsets: change from baseline, models, normalisation,
 response, and the published claims tested against the data.
 
-The ``labs`` and ``immunology`` chapters call these compositions. Statistics come from
-:mod:`helpers.stats` (Wilcoxon signed-rank tests, mixed models, ANCOVA, Mann-Whitney,
-Spearman) and derivations from :mod:`helpers.derive`; this module arranges them the way
-the two chapters ask their questions:
+The ``labs`` and ``immunology`` chapters ask the same questions of two tables (``adlb``
+and ``adcyto``); the answers are tidy frames keyed by the arm and ``PARAMCD``, with codes
+rather than words. Statistics come from :mod:`helpers.stats` (Wilcoxon signed-rank tests,
+mixed models, ANCOVA, Mann-Whitney, Spearman) and derivations from :mod:`helpers.derive`;
+this module arranges them the way the two chapters ask their questions:
 
 - one multiple-comparison family per arm: every marker at every visit (:func:`change_tests`);
-- by-arm columns and a ``Total`` column when a cohort has several arms;
-- the direction of each change and whether it supports a published claim, as words a
-  chapter glues into its prose (:func:`summarize_claims`), so no sentence assumes a result.
+- by-arm rows and a :data:`helpers.analyses.arms.TOTAL` row when a cohort has several arms;
+- the direction of each change (:data:`DIRECTIONS`) and whether it supports a published
+  claim (:data:`VERDICTS`), as codes (:func:`summarize_claims`).
+
+Labels, units, digits, tables, figures and the words of the prose are in
+:mod:`helpers.present.markers` and :mod:`helpers.present.prose.markers`.
 
 Functions follow the package's naming: ``derive_*`` adds columns, ``compute_*`` works on
-numbers, ``summarize_*`` returns statistics, ``format_*`` makes strings, ``*_table`` and
-``*_figure`` build what a page shows, ``check_*`` raise on inconsistencies.
+numbers, ``summarize_*`` returns statistics, ``check_*`` raise on inconsistencies.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,15 +30,8 @@ import pandas as pd
 
 from helpers import definitions as d
 from helpers import derive, stats
-from helpers.present.tables import (
-    ResultTable,
-    arm_columns,
-    format_estimate_ci,
-    format_p,
-    format_rate_ci,
-    spread_by_arm,
-    with_total,
-)
+from helpers.analyses.arms import TOTAL, arms_and_total, total_label, with_total
+from helpers.errors import require_columns
 
 #: The Treg/Th17 ratio as a derived parameter (skewed: analysed on the log scale).
 RATIO = d.Measure("TREGTH17", "Treg/Th17 ratio", "ratio", log_scale=True)
@@ -45,33 +41,14 @@ MEASURES: dict[str, d.Measure] = {m.code: m for m in (*d.LAB_TESTS, *d.CYTO_SUBS
 LAB_CODES: tuple[str, ...] = tuple(m.code for m in d.LAB_TESTS)
 CYTO_CODES: tuple[str, ...] = tuple(m.code for m in d.CYTO_SUBSETS)
 
-#: Short names for panel titles and table rows.
-SHORT_LABELS: dict[str, str] = {
-    "DSDNA": "Anti-dsDNA", "C3": "C3", "C4": "C4", "UPROT": "24-hour urine protein",
-    "WBC": "White cells", "LYMPH": "Lymphocytes", "PLAT": "Platelets", "HGB": "Haemoglobin",
-    "TREG": "Treg", "TH17": "Th17", "TFH": "Tfh", "TH1": "Th1", "TH2": "Th2", "NK": "NK cells",
-    "TREGTH17": "Treg/Th17 ratio",
-}
-#: Units as a page shows them.
-DISPLAY_UNITS: dict[str, str] = {
-    "IU/mL": "IU/mL", "g/L": "g/L", "g/24h": "g/24 h", "10^9/L": "10\u2079/L",
-    "% of CD4+ T cells": "% of CD4+", "% of lymphocytes": "% of lymphocytes", "ratio": "",
-}
-#: The stem of each marker's glue names (``<stem>_median_change`` ...).
-GLUE_STEMS: dict[str, str] = {
-    "DSDNA": "antidsdna", "C3": "c3", "C4": "c4", "UPROT": "proteinuria", "WBC": "wbc",
-    "LYMPH": "lymphocytes", "PLAT": "platelets", "HGB": "haemoglobin", "TREG": "treg",
-    "TH17": "th17", "TFH": "tfh", "TH1": "th1", "TH2": "th2", "NK": "nk", "TREGTH17": "tregth17",
-    "COMP": "complement",
-}
-#: Decimals each marker is shown with (as recorded).
-DIGITS: dict[str, int] = {
-    "DSDNA": 1, "C3": 2, "C4": 2, "UPROT": 2, "WBC": 2, "LYMPH": 2, "PLAT": 0, "HGB": 0,
-    "TREG": 2, "TH17": 2, "TFH": 2, "TH1": 2, "TH2": 2, "NK": 2, "TREGTH17": 2,
-}
-
-#: What a value column means, for notes and prose.
-VALUE_LABELS: dict[str, str] = {"CHG": "change from baseline", "AVAL": "value", "BASE": "baseline value"}
+#: Codes of :func:`compute_direction`: a significant rise, a significant fall, a change
+#: that is not significant, and a significant test whose estimate is exactly zero.
+DIRECTIONS: tuple[str, ...] = ("up", "down", "not_significant", "zero")
+#: Codes of :func:`compute_verdict`: the data support a published claim, do not support
+#: it, or contradict it.
+VERDICTS: tuple[str, ...] = ("supported", "not_supported", "contradicted")
+#: Published directions a :class:`Claim` can state (``none``: not modulated).
+CLAIMED: tuple[str, ...] = ("increase", "decrease", "none")
 
 
 @dataclass(frozen=True)
@@ -116,81 +93,10 @@ CYTO_CLAIMS: tuple[Claim, ...] = (
     Claim("TH2", "none", *_NATMED),
 )
 
-#: Normalisation criteria: (code, label). ``COMP`` is C3 or C4 low at baseline, all of
-#: the low ones normal at the week.
-NORMALISATION: tuple[tuple[str, str], ...] = (
-    ("C3", "Low C3 became normal"),
-    ("C4", "Low C4 became normal"),
-    ("COMP", "Low C3 or C4: every low one became normal"),
-    ("DSDNA", "Positive anti-dsDNA became negative"),
-    ("UPROT", "Proteinuria above 0.5 g/24 h fell to 0.5 or below"),
-)
-
-
-# ---------------------------------------------------------------------------------------
-# names and labels
-
-
-def total_label(arms: Sequence[str]) -> str:
-    """The arm label that holds all subjects: ``"Total"`` with several arms, else the arm.
-
-    Examples
-    --------
-    >>> total_label(["IL-2"]), total_label(["IL-2", "Placebo"])
-    ('IL-2', 'Total')
-    """
-    return "Total" if len(arms) > 1 else arms[0]
-
-
-def format_signed(x: float, digits: int) -> str:
-    """A signed number without a negative zero.
-
-    Examples
-    --------
-    >>> format_signed(-0.04, 0), format_signed(2.345, 2), format_signed(-1.0, 1)
-    ('+0', '+2.35', '-1.0')
-    """
-    v = round(float(x), digits)
-    return f"{(v if v != 0 else 0.0):+.{digits}f}"
-
-
-def format_p_text(p: float) -> str:
-    """``p = 0.012`` or ``p < 0.001`` (from :func:`helpers.present.tables.format_p`).
-
-    Examples
-    --------
-    >>> format_p_text(0.0123), format_p_text(0.00001), format_p_text(float("nan"))
-    ('p = 0.012', 'p < 0.001', 'p not computed')
-    """
-    text = format_p(p)
-    if text == "-":
-        return "p not computed"
-    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
-
-
-def format_label(code: str, unit: bool = True) -> str:
-    """A marker's short name, with its unit in parentheses.
-
-    Examples
-    --------
-    >>> format_label("PLAT"), format_label("TREGTH17"), format_label("C3", unit=False)
-    ('Platelets (10⁹/L)', 'Treg/Th17 ratio', 'C3')
-    """
-    name = SHORT_LABELS.get(code, code)
-    m = MEASURES.get(code)
-    shown = DISPLAY_UNITS.get(m.unit, m.unit) if (unit and m is not None) else ""
-    return f"{name} ({shown})" if shown else name
-
-
-def panels(codes: Sequence[str], log: bool = True) -> list[tuple[str, str, bool]]:
-    """``(PARAMCD, label, log scale)`` for each code, for the grid figures.
-
-    Examples
-    --------
-    >>> panels(["DSDNA", "C3"])
-    [('DSDNA', 'Anti-dsDNA (IU/mL)', True), ('C3', 'C3 (g/L)', False)]
-    """
-    return [(c, format_label(c), bool(log and c in MEASURES and MEASURES[c].log_scale)) for c in codes]
+#: Normalisation criteria, in the order of the table. ``COMP`` is C3 or C4 low at
+#: baseline, all of the low ones normal at the week; ``UPROT``: proteinuria above
+#: :data:`helpers.definitions.PROTEINURIA_THRESHOLD` fell to it or below.
+NORMALISATION: tuple[str, ...] = ("C3", "C4", "COMP", "DSDNA", "UPROT")
 
 
 def log_codes(codes: Sequence[str]) -> list[str]:
@@ -204,14 +110,21 @@ def log_codes(codes: Sequence[str]) -> list[str]:
     return [c for c in codes if c in MEASURES and MEASURES[c].log_scale]
 
 
-def _order(df: pd.DataFrame, arm: str, arms: Sequence[str], codes: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows in the config's arm order, the given code order, then by week."""
+def order_rows(df: pd.DataFrame, arm: str, arms: Sequence[str], codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows in the config's arm order (then the total), the given code order, then by week.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"TRT01A": ["Total", "B", "A", "A"], "PARAMCD": ["C3", "C3", "C4", "C3"],
+    ...                    "AVISITN": [2, 2, 2, 4]})
+    >>> order_rows(df, "TRT01A", ["A", "B"], ["C4", "C3"]).values.tolist()
+    [['A', 'C4', 2], ['A', 'C3', 4], ['B', 'C3', 2], ['Total', 'C3', 2]]
+    """
     if df.empty:
         return df
-    keys, cols = [], []
-    arm_rank = {a: i for i, a in enumerate(arm_columns(arms))}
+    arm_rank = {a: i for i, a in enumerate(arms_and_total(arms))}
     out = df.assign(_a=df[arm].map(arm_rank))
-    cols.append("_a")
+    cols = ["_a"]
     if codes is not None and "PARAMCD" in df:
         code_rank = {c: i for i, c in enumerate(codes)}
         out = out.assign(_c=out["PARAMCD"].map(code_rank))
@@ -220,53 +133,43 @@ def _order(df: pd.DataFrame, arm: str, arms: Sequence[str], codes: Sequence[str]
     return out.sort_values(keys, kind="stable").drop(columns=cols).reset_index(drop=True)
 
 
-def _need(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in df]
-    if missing:
-        raise ValueError(f"{what}: columns {missing} not in the data (it has {list(df.columns)})")
+def _codes(frame: pd.DataFrame, codes: Sequence[str] | None) -> list[str]:
+    return list(codes) if codes is not None else list(pd.unique(frame["PARAMCD"]))
 
 
 # ---------------------------------------------------------------------------------------
 # compositions on a cohort
 
 
-def _with_arm(df: pd.DataFrame, cohort, population: str = "efficacy") -> pd.DataFrame:
-    subjects = cohort.population(population)[["USUBJID", cohort.arm_var]]
-    return df.merge(subjects, on="USUBJID", how="inner")
-
-
-def lab_by_visit(cohort, population: str = "efficacy") -> pd.DataFrame:
-    """``adlb`` at the scheduled visits with ``BASE``, ``CHG`` and the arm.
+def marker_by_visit(cohort, table: str, population: str = "efficacy", arm_var: str | None = None) -> pd.DataFrame:
+    """A marker table (``adlb``, ``adcyto``) at the scheduled visits, with ``BASE``,
+    ``CHG`` and the arm, for one population.
 
     Parameters
     ----------
     cohort : helpers.data.Cohort
+    table : str
+        A per-visit BDS table of the cohort (``adlb``, ``adcyto``).
     population : {"efficacy", "safety"}
+    arm_var : str, optional
+        The arm column (default: the cohort's).
 
     Returns
     -------
     DataFrame
-        ``adlb`` rows of the population at the visits of the cohort's schedule, with
-        ``BASE``, ``ABLFL``, ``CHG``, ``PCHG`` (:func:`helpers.derive.derive_chg`) and
-        the arm column.
+        The table's rows for the population's subjects at the visits of the cohort's
+        schedule, with ``BASE``, ``ABLFL`` (:func:`helpers.derive.derive_base`), ``CHG``,
+        ``PCHG`` (:func:`helpers.derive.derive_chg`) and the arm column
+        (:meth:`helpers.data.Cohort.with_population`).
     """
-    from helpers.analyses import efficacy
-
-    out = efficacy.measure_by_visit(cohort, "adlb", population)
-    return out[out["AVISITN"].isin([v.week for v in cohort.config.visits])].reset_index(drop=True)
-
-
-def cyto_by_visit(cohort, population: str = "efficacy") -> pd.DataFrame:
-    """``adcyto`` at the scheduled visits with ``BASE``, ``CHG`` and the arm (as
-    :func:`lab_by_visit`)."""
-    from helpers.analyses import efficacy
-
-    out = efficacy.measure_by_visit(cohort, "adcyto", population)
-    return out[out["AVISITN"].isin([v.week for v in cohort.config.visits])].reset_index(drop=True)
+    cfg = cohort.config
+    out = derive.derive_chg(derive.derive_base(cohort[table], baseline_week=cfg.baseline_week))
+    out = cohort.with_population(out, population, arm_var)
+    return out[out["AVISITN"].isin([v.week for v in cfg.visits])].reset_index(drop=True)
 
 
 def ratio_by_visit(cohort, numerator: str = "TREG", denominator: str = "TH17", paramcd: str = "TREGTH17",
-                   population: str = "efficacy") -> pd.DataFrame:
+                   population: str = "efficacy", arm_var: str | None = None) -> pd.DataFrame:
     """The ratio of two lymphocyte subsets per subject and visit, with ``BASE``, ``CHG``
     and the arm.
 
@@ -280,7 +183,33 @@ def ratio_by_visit(cohort, numerator: str = "TREG", denominator: str = "TH17", p
     ratio = derive.derive_ratio(cohort["adcyto"], numerator, denominator, paramcd)
     ratio = ratio[ratio["AVISITN"].isin([v.week for v in cfg.visits])]
     ratio = derive.derive_chg(derive.derive_base(ratio, baseline_week=cfg.baseline_week))
-    return _with_arm(ratio, cohort, population).reset_index(drop=True)
+    return cohort.with_population(ratio, population, arm_var).reset_index(drop=True)
+
+
+def combine_measures(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Several BDS frames of different parameters as one (e.g. the subsets and their
+    ratio, compared between arms together).
+
+    Raises
+    ------
+    ValueError
+        When two frames hold the same ``PARAMCD``: the rows would be counted twice.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"PARAMCD": ["TREG"], "AVAL": [3.0]})
+    >>> b = pd.DataFrame({"PARAMCD": ["TREGTH17"], "AVAL": [1.5]})
+    >>> combine_measures(a, b)["PARAMCD"].tolist()
+    ['TREG', 'TREGTH17']
+    """
+    seen: set[str] = set()
+    for i, f in enumerate(frames):
+        require_columns(f, ["PARAMCD"], "combine_measures", f"frame {i + 1}")
+        both = seen & set(f["PARAMCD"])
+        if both:
+            raise ValueError(f"combine_measures: frame {i + 1} repeats parameters {sorted(both)}")
+        seen |= set(f["PARAMCD"])
+    return pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -337,12 +266,12 @@ def change_tests(
     2       B        2        -3.5  0.0312   0.125            4
     3       B        4        -3.5  0.0312   0.125            4
     """
-    _need(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "change_tests")
-    codes = list(codes) if codes is not None else list(pd.unique(bds["PARAMCD"]))
+    require_columns(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "change_tests", "bds")
+    codes = _codes(bds, codes)
     data = bds[bds["PARAMCD"].isin(codes)]
     stacked = with_total(data, arm, arms)
     parts = []
-    for a in arm_columns(arms):
+    for a in arms_and_total(arms):
         sub = stacked[stacked[arm] == a]
         if sub.empty:
             continue
@@ -353,7 +282,7 @@ def change_tests(
         parts.append(t)
     if not parts:
         return pd.DataFrame(columns=[arm, "PARAMCD", "AVISITN", "n", "median_chg", "p_val", "p_adj", "family_size"])
-    return _order(pd.concat(parts, ignore_index=True), arm, arms, codes)
+    return order_rows(pd.concat(parts, ignore_index=True), arm, arms, codes)
 
 
 def summarize_levels(bds: pd.DataFrame, arm: str, arms: Sequence[str], codes: Sequence[str] | None = None) -> pd.DataFrame:
@@ -374,10 +303,11 @@ def summarize_levels(bds: pd.DataFrame, arm: str, arms: Sequence[str], codes: Se
     0        0  3     0.7  0.6  0.8
     1        2  1     1.0  1.0  1.0
     """
-    codes = list(codes) if codes is not None else list(pd.unique(bds["PARAMCD"]))
+    require_columns(bds, ["PARAMCD", "AVISITN", "AVAL", arm], "summarize_levels", "bds")
+    codes = _codes(bds, codes)
     data = bds[bds["PARAMCD"].isin(codes)]
     out = stats.describe_by_visit(with_total(data, arm, arms), by=[arm, "PARAMCD", "AVISITN"])
-    return _order(out, arm, arms, codes)
+    return order_rows(out, arm, arms, codes)
 
 
 def compute_log(values: Sequence[float] | pd.Series) -> np.ndarray:
@@ -428,11 +358,11 @@ def summarize_models(
     MixedLM; R ``lme4::lmer(y ~ factor(visit) + (1 | id))``). The estimate at a visit is
     b_visit, or exp(b_visit) on the log scale.
     """
-    _need(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "summarize_models")
-    codes = list(codes) if codes is not None else list(pd.unique(bds["PARAMCD"]))
+    require_columns(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "summarize_models", "bds")
+    codes = _codes(bds, codes)
     stacked = with_total(bds[bds["PARAMCD"].isin(codes)], arm, arms)
     parts = []
-    for a in arm_columns(arms):
+    for a in arms_and_total(arms):
         arm_parts = []
         for code in codes:
             sub = stacked[(stacked[arm] == a) & (stacked["PARAMCD"] == code)]
@@ -449,12 +379,13 @@ def summarize_models(
             parts.append(block)
     if not parts:
         return pd.DataFrame(columns=[arm, "PARAMCD", "AVISITN", "estimate", "ci_low", "ci_high", "p_val", "p_adj", "scale"])
-    return _order(pd.concat(parts, ignore_index=True), arm, arms, codes)
+    return order_rows(pd.concat(parts, ignore_index=True), arm, arms, codes)
 
 
 def compare_arms(
-    bds: pd.DataFrame, week: int, arm: str, arms: Sequence[str], reference: str, codes: Sequence[str] | None = None,
-    log: Sequence[str] = (), baseline_week: int = 0, confidence: float = 0.95, padjust: str = "holm",
+    bds: pd.DataFrame, week: int, arm: str, arms: Sequence[str], reference: str | None,
+    codes: Sequence[str] | None = None, log: Sequence[str] = (), baseline_week: int = 0, confidence: float = 0.95,
+    padjust: str = "holm",
 ) -> pd.DataFrame:
     """Each arm against the reference arm: change from baseline at ``week`` adjusted for
     the baseline value (ANCOVA), marker by marker.
@@ -463,8 +394,8 @@ def compare_arms(
     ----------
     bds : DataFrame
         ``USUBJID``, ``PARAMCD``, ``AVISITN``, ``AVAL``, ``arm``.
-    reference : str
-        The reference arm (e.g. placebo).
+    reference : str or None
+        The reference arm (e.g. placebo). None (a single-arm cohort): no comparison.
     log : sequence of str
         Codes analysed on the log scale: the change is log(value) - log(baseline), and
         the estimate exp(difference), the ratio of the geometric mean ratios to baseline.
@@ -475,8 +406,9 @@ def compare_arms(
     -------
     DataFrame
         One row per marker and non-reference arm: ``PARAMCD``, ``arm`` (the compared
-        arm), ``comparison``, ``estimate``, ``ci_low``, ``ci_high``, ``p_val``, ``p_adj``,
-        ``scale`` (``"difference"`` or ``"ratio"``), ``n``, ``method``.
+        arm), ``reference``, ``estimate``, ``ci_low``, ``ci_high``, ``p_val``, ``p_adj``,
+        ``scale`` (``"difference"`` or ``"ratio"``), ``n``, ``method``. Empty when there
+        is nothing to compare (one arm, or no reference data at ``week``).
 
     Notes
     -----
@@ -489,14 +421,14 @@ def compare_arms(
     ...                    "AVISITN": [0, 2] * 6, "PARAMCD": "C3",
     ...                    "TRT01A": ["A"] * 6 + ["P"] * 6,
     ...                    "AVAL": [1, 3, 2, 5, 3, 6, 1, 1, 2, 3, 3, 3]})
-    >>> compare_arms(df, 2, "TRT01A", ["A", "P"], "P")[["comparison", "estimate", "scale"]].round(3)
-      comparison  estimate       scale
-    0      A - P     2.333  difference
+    >>> compare_arms(df, 2, "TRT01A", ["A", "P"], "P")[["TRT01A", "reference", "estimate", "scale"]].round(3)
+      TRT01A reference  estimate       scale
+    0      A         P     2.333  difference
     """
-    _need(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "compare_arms")
-    codes = list(codes) if codes is not None else list(pd.unique(bds["PARAMCD"]))
+    require_columns(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "compare_arms", "bds")
+    codes = _codes(bds, codes)
     rows = []
-    for code in codes:
+    for code in codes if reference is not None else ():
         g = bds[bds["PARAMCD"] == code][["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm]].copy()
         if g.empty:
             continue
@@ -510,11 +442,11 @@ def compare_arms(
         res = stats.ancova_change(at, arm, reference, confidence=confidence)
         for r in res.itertuples(index=False):
             est, lo, hi = (math.exp(r.estimate), math.exp(r.ci_low), math.exp(r.ci_high)) if is_log else (r.estimate, r.ci_low, r.ci_high)
-            rows.append({"PARAMCD": code, arm: r.term, "comparison": f"{r.term} vs {reference}" if is_log else f"{r.term} - {reference}",
+            rows.append({"PARAMCD": code, arm: r.term, "reference": reference,
                          "estimate": est, "ci_low": lo, "ci_high": hi, "p_val": r.p_val,
                          "scale": "ratio" if is_log else "difference", "n": r.n,
                          "method": r.method + (" (log scale)" if is_log else "")})
-    out = pd.DataFrame(rows, columns=["PARAMCD", arm, "comparison", "estimate", "ci_low", "ci_high", "p_val", "scale", "n", "method"])
+    out = pd.DataFrame(rows, columns=["PARAMCD", arm, "reference", "estimate", "ci_low", "ci_high", "p_val", "scale", "n", "method"])
     out.insert(out.columns.get_loc("p_val") + 1, "p_adj", np.nan)
     for a in pd.unique(out[arm]):
         sel = out[arm] == a
@@ -531,7 +463,7 @@ def summarize_normalisation(
     confidence: float = 0.95, method: str = "exact",
 ) -> pd.DataFrame:
     """Among subjects abnormal at baseline, how many were normal at ``week``: low C3, low
-    C4, low C3 or C4, positive anti-dsDNA, proteinuria above 0.5 g/24 h.
+    C4, low C3 or C4, positive anti-dsDNA, proteinuria above the threshold.
 
     Parameters
     ----------
@@ -546,15 +478,15 @@ def summarize_normalisation(
     -------
     DataFrame
         One row per arm (and ``Total`` with several arms) and criterion of
-        :data:`NORMALISATION`: ``arm``, ``PARAMCD``, ``criterion``, ``responders``
-        (normalised), ``n`` (abnormal at baseline), ``rate``, ``ci_low``, ``ci_high``,
-        ``method``.
+        :data:`NORMALISATION`: ``arm``, ``PARAMCD``, ``responders`` (normalised), ``n``
+        (abnormal at baseline), ``rate``, ``ci_low``, ``ci_high``, ``method``.
 
     Notes
     -----
-    Abnormal as :func:`helpers.derive.derive_lab_abnormal`; a subject not measured at
-    ``week`` counts as not normalised. ``COMP``: a subject with C3 or C4 low at
-    baseline normalised when every one of the two that was low is normal at ``week``.
+    Abnormal as :func:`helpers.derive.derive_lab_abnormal` (proteinuria: above
+    :data:`helpers.definitions.PROTEINURIA_THRESHOLD` g/24 h); a subject not measured at
+    ``week`` counts as not normalised. ``COMP``: a subject with C3 or C4 low at baseline
+    normalised when every one of the two that was low is normal at ``week``.
 
     Examples
     --------
@@ -570,7 +502,7 @@ def summarize_normalisation(
     3   DSDNA           0  0   NaN
     4   UPROT           0  0   NaN
     """
-    _need(adlb, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", "ANRLO", "ANRHI", arm], "summarize_normalisation")
+    require_columns(adlb, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", "ANRLO", "ANRHI", arm], "summarize_normalisation", "adlb")
     norm = derive.derive_normalisation(adlb, week, baseline_week)
     comp = norm[norm["PARAMCD"].isin(["C3", "C4"])]
     comp = comp.assign(_ok=comp["NORMFL"] == "Y").groupby("USUBJID", sort=False)["_ok"].all().reset_index()
@@ -579,11 +511,11 @@ def summarize_normalisation(
     subjects = adlb[["USUBJID", arm]].drop_duplicates("USUBJID")
     norm = with_total(norm.merge(subjects, on="USUBJID", how="left"), arm, arms)
     rows = []
-    for a in arm_columns(arms):
-        for code, label in NORMALISATION:
+    for a in arms_and_total(arms):
+        for code in NORMALISATION:
             g = norm[(norm[arm] == a) & (norm["PARAMCD"] == code)]
             ci = stats.proportion_ci(int((g["NORMFL"] == "Y").sum()), len(g), confidence, method).iloc[0]
-            rows.append({arm: a, "PARAMCD": code, "criterion": label, **ci.to_dict()})
+            rows.append({arm: a, "PARAMCD": code, **ci.to_dict()})
     return pd.DataFrame(rows)
 
 
@@ -592,16 +524,19 @@ def summarize_normalisation(
 
 
 def derive_change_pairs(x: pd.DataFrame, y: pd.DataFrame, week: int, arm: str, names: tuple[str, str] = ("x", "y"),
-                        value: str = "CHG") -> pd.DataFrame:
+                        value: str = "CHG", code: str | None = None) -> pd.DataFrame:
     """One row per subject with two measures at ``week``: e.g. the change in Treg and the
     change in SLEDAI-2K.
 
     Parameters
     ----------
     x, y : DataFrame
-        ``USUBJID``, ``AVISITN``, ``value`` (one parameter each); ``x`` also has ``arm``.
+        ``USUBJID``, ``AVISITN``, ``value`` (one parameter each, or see ``code``); ``x``
+        also has ``arm``.
     names : pair of str
         Column names of the two measures in the output.
+    code : str, optional
+        Keep only the rows of ``x`` with this ``PARAMCD`` (``x`` may then hold several).
 
     Returns
     -------
@@ -617,8 +552,11 @@ def derive_change_pairs(x: pd.DataFrame, y: pd.DataFrame, week: int, arm: str, n
     0       A   IL-2   1.0    -4.0
     1       B   IL-2   2.0    -6.0
     """
-    _need(x, ["USUBJID", "AVISITN", value, arm], "derive_change_pairs (x)")
-    _need(y, ["USUBJID", "AVISITN", value], "derive_change_pairs (y)")
+    require_columns(x, ["USUBJID", "AVISITN", value, arm, *(["PARAMCD"] if code is not None else [])],
+                    "derive_change_pairs", "x")
+    require_columns(y, ["USUBJID", "AVISITN", value], "derive_change_pairs", "y")
+    if code is not None:
+        x = x[x["PARAMCD"] == code]
     a = x.loc[x["AVISITN"] == week, ["USUBJID", arm, value]].rename(columns={value: names[0]})
     b = y.loc[y["AVISITN"] == week, ["USUBJID", value]].rename(columns={value: names[1]})
     return a.merge(b, on="USUBJID", how="inner").dropna(subset=list(names)).reset_index(drop=True)
@@ -644,9 +582,10 @@ def summarize_correlation(pairs: pd.DataFrame, x: str, y: str, arm: str, arms: S
        n    r
     0  5  0.8
     """
+    require_columns(pairs, [x, y, arm], "summarize_correlation", "pairs")
     stacked = with_total(pairs, arm, arms)
     rows = []
-    for a in arm_columns(arms):
+    for a in arms_and_total(arms):
         g = stacked[stacked[arm] == a]
         r = stats.spearman(g[x], g[y])
         r.insert(0, arm, a)
@@ -666,11 +605,12 @@ def derive_response_groups(bds: pd.DataFrame, response: pd.DataFrame, week: int,
         ``USUBJID``, ``AVISITN``, ``AVAL`` (1 responder, 0 non-responder), e.g. from
         :func:`helpers.analyses.efficacy.sri_response` with non-responder imputation.
     labels : pair of str
+        The values of ``RESPONSE`` for responders and non-responders.
 
     Returns
     -------
     DataFrame
-        ``bds`` at ``week`` for subjects with a response, with ``RESPONSE`` (the label).
+        ``bds`` at ``week`` for subjects with a response, with ``RESPONSE``.
 
     Examples
     --------
@@ -681,8 +621,8 @@ def derive_response_groups(bds: pd.DataFrame, response: pd.DataFrame, week: int,
     0       A      Responder
     1       B  Non-responder
     """
-    _need(bds, ["USUBJID", "AVISITN"], "derive_response_groups (bds)")
-    _need(response, ["USUBJID", "AVISITN", "AVAL"], "derive_response_groups (response)")
+    require_columns(bds, ["USUBJID", "AVISITN"], "derive_response_groups", "bds")
+    require_columns(response, ["USUBJID", "AVISITN", "AVAL"], "derive_response_groups", "response")
     r = response.loc[(response["AVISITN"] == week) & response["AVAL"].notna(), ["USUBJID", "AVAL"]]
     r = r.assign(RESPONSE=np.where(r["AVAL"] == 1, labels[0], labels[1])).drop(columns="AVAL")
     at = bds[bds["AVISITN"] == week]
@@ -759,11 +699,11 @@ def compare_responders(
        n1  n2  u_val  rbc  cles
     0   3   2    6.0  1.0   1.0
     """
-    _need(groups, ["PARAMCD", value, "RESPONSE", arm], "compare_responders")
-    codes = list(codes) if codes is not None else list(pd.unique(groups["PARAMCD"]))
+    require_columns(groups, ["PARAMCD", value, "RESPONSE", arm], "compare_responders", "groups")
+    codes = _codes(groups, codes)
     stacked = with_total(groups, arm, arms)
     parts = []
-    for a in arm_columns(arms):
+    for a in arms_and_total(arms):
         rows = []
         for code in codes:
             g = stacked[(stacked[arm] == a) & (stacked["PARAMCD"] == code)]
@@ -780,91 +720,100 @@ def compare_responders(
     return out
 
 
+def compared_arms(comparison: pd.DataFrame, arm: str, arms: Sequence[str]) -> list[str]:
+    """The arms compared with the reference in ``comparison`` (from :func:`compare_arms`),
+    in the config's order.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"TRT01A": ["High", "Low", "High"], "PARAMCD": ["C3", "C3", "C4"]})
+    >>> compared_arms(c, "TRT01A", ["Placebo", "Low", "High"]), compared_arms(c.iloc[:0], "TRT01A", ["A"])
+    (['Low', 'High'], [])
+    """
+    require_columns(comparison, [arm], "compared_arms", "comparison")
+    present = set(comparison[arm])
+    return [a for a in arms if a in present]
+
+
+def significant_codes(frame: pd.DataFrame, arm: str, arms: Sequence[str], alpha: float, p: str = "p_adj") -> list[str]:
+    """The markers whose (adjusted) p is below ``alpha`` over all subjects (the total, or
+    the only arm), in the order of ``frame``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": ["TREG", "TH17", "TFH"], "p_adj": [0.2, 0.01, 0.03]})
+    >>> significant_codes(c, "TRT01A", ["IL-2"], 0.05), significant_codes(c, "TRT01A", ["IL-2"], 0.001)
+    (['TH17', 'TFH'], [])
+    """
+    require_columns(frame, ["PARAMCD", arm, p], "significant_codes", "frame")
+    sel = frame[(frame[arm] == total_label(arms)) & (frame[p] < alpha)]
+    return [str(c) for c in sel["PARAMCD"]]
+
+
 # ---------------------------------------------------------------------------------------
-# words for the prose
+# directions and claims (codes; their words are in helpers.present.prose.markers)
 
 
-#: Words of :func:`format_direction` for a change over time and for a between-arm effect.
-CHANGE_WORDS: tuple[str, str, str, str] = ("rose", "fell", "did not change significantly", "did not change in median")
-ARM_WORDS: tuple[str, str, str, str] = ("higher", "lower", "not significantly different", "no different")
-CORRELATION_WORDS: tuple[str, str, str, str] = ("positive", "negative", "not significantly different from zero", "zero")
+def _significant(p: float | None, alpha: float) -> bool:
+    return p is not None and not (isinstance(p, float) and math.isnan(p)) and p < alpha
 
 
-def format_direction(change: float, p: float, alpha: float, words: Sequence[str] = CHANGE_WORDS) -> str:
-    """What a marker did, in words: ``"rose"`` or ``"fell"`` when the test is significant
-    at ``alpha``, ``"did not change significantly"`` otherwise.
+def compute_direction(change: float, p: float, alpha: float) -> str:
+    """The direction of a tested change, as a code of :data:`DIRECTIONS`: ``"up"`` or
+    ``"down"`` when the test is significant at ``alpha``, ``"not_significant"``
+    otherwise, and ``"zero"`` for a significant test whose estimate is exactly 0.
 
     Parameters
     ----------
     change : float
         The estimate whose sign gives the direction (a median change, a difference, a
-        log ratio).
+        log ratio, a correlation).
     p : float
-        Its (adjusted) p value.
+        Its (adjusted) p value; missing counts as not significant.
     alpha : float
-    words : 4 strings
-        For a significant increase, a significant decrease, a non-significant change,
-        and a significant test with a zero estimate (:data:`CHANGE_WORDS`; for between-arm
-        effects :data:`ARM_WORDS`).
 
     Examples
     --------
-    >>> format_direction(-12.0, 0.001, 0.05), format_direction(0.2, 0.01, 0.05)
-    ('fell', 'rose')
-    >>> format_direction(-1.0, 0.3, 0.05), format_direction(0.0, 0.01, 0.05)
-    ('did not change significantly', 'did not change in median')
-    >>> format_direction(0.3, 0.01, 0.05, ARM_WORDS)
-    'higher'
+    >>> compute_direction(-12.0, 0.001, 0.05), compute_direction(0.2, 0.01, 0.05)
+    ('down', 'up')
+    >>> compute_direction(-1.0, 0.3, 0.05), compute_direction(0.0, 0.01, 0.05)
+    ('not_significant', 'zero')
     """
-    if p is None or (isinstance(p, float) and math.isnan(p)) or p >= alpha:
-        return words[2]
+    if not _significant(p, alpha):
+        return "not_significant"
     if change > 0:
-        return words[0]
+        return "up"
     if change < 0:
-        return words[1]
-    return words[3]
+        return "down"
+    return "zero"
 
 
-def derive_direction(frame: pd.DataFrame, alpha: float, value: str = "median_chg", p: str = "p_adj",
-                     words: Sequence[str] = CHANGE_WORDS) -> pd.DataFrame:
-    """``frame`` with ``direction``: :func:`format_direction` of each row's ``value`` and
+def derive_direction(frame: pd.DataFrame, alpha: float, value: str = "median_chg", p: str = "p_adj") -> pd.DataFrame:
+    """``frame`` with ``direction``: :func:`compute_direction` of each row's ``value`` and
     ``p``.
 
     Examples
     --------
     >>> t = pd.DataFrame({"r": [-0.4, 0.1], "p_val": [0.01, 0.6]})
-    >>> derive_direction(t, 0.05, "r", "p_val", CORRELATION_WORDS)["direction"].tolist()
-    ['negative', 'not significantly different from zero']
+    >>> derive_direction(t, 0.05, "r", "p_val")["direction"].tolist()
+    ['down', 'not_significant']
     """
-    _need(frame, [value, p], "derive_direction")
+    require_columns(frame, [value, p], "derive_direction", "frame")
     out = frame.copy()
-    out["direction"] = [format_direction(v, q, alpha, words) for v, q in zip(frame[value], frame[p], strict=True)]
+    out["direction"] = [compute_direction(v, q, alpha) for v, q in zip(frame[value], frame[p], strict=True)]
     return out
 
 
-def derive_p_text(frame: pd.DataFrame, p: str = "p_adj") -> pd.DataFrame:
-    """``frame`` with ``p_text``: each row's p value as prose shows it
-    (:func:`format_p_text`).
-
-    Examples
-    --------
-    >>> derive_p_text(pd.DataFrame({"p_adj": [0.0412, 2e-6]}))["p_text"].tolist()
-    ['p = 0.041', 'p < 0.001']
-    """
-    _need(frame, [p], "derive_p_text")
-    return frame.assign(p_text=[format_p_text(x) for x in frame[p]])
-
-
-def format_verdict(claimed: str, change: float, p: float, alpha: float) -> str:
-    """Whether the data support a published claim, as the verb of ``"the data ... the
-    claim"``: ``"support"``, ``"do not support"`` or ``"contradict"``.
+def compute_verdict(claimed: str, change: float, p: float, alpha: float) -> str:
+    """Whether the data support a published claim, as a code of :data:`VERDICTS`:
+    ``"supported"``, ``"not_supported"`` or ``"contradicted"``.
 
     Parameters
     ----------
     claimed : {"increase", "decrease", "none"}
         The published direction; ``"none"``: the marker was reported not to change.
     change, p : float
-        The median change and its (adjusted) p value.
+        The median change (or between-arm effect) and its (adjusted) p value.
     alpha : float
 
     Notes
@@ -876,19 +825,19 @@ def format_verdict(claimed: str, change: float, p: float, alpha: float) -> str:
 
     Examples
     --------
-    >>> format_verdict("decrease", -5.0, 0.01, 0.05), format_verdict("decrease", 5.0, 0.01, 0.05)
-    ('support', 'contradict')
-    >>> format_verdict("increase", 0.1, 0.2, 0.05), format_verdict("none", 0.1, 0.2, 0.05)
-    ('do not support', 'support')
+    >>> compute_verdict("decrease", -5.0, 0.01, 0.05), compute_verdict("decrease", 5.0, 0.01, 0.05)
+    ('supported', 'contradicted')
+    >>> compute_verdict("increase", 0.1, 0.2, 0.05), compute_verdict("none", 0.1, 0.2, 0.05)
+    ('not_supported', 'supported')
     """
-    if claimed not in ("increase", "decrease", "none"):
+    if claimed not in CLAIMED:
         raise ValueError(f"claimed must be 'increase', 'decrease' or 'none', got {claimed!r}")
-    significant = p is not None and not (isinstance(p, float) and math.isnan(p)) and p < alpha
+    significant = _significant(p, alpha)
     if claimed == "none":
-        return "do not support" if significant else "support"
+        return "not_supported" if significant else "supported"
     if not significant or change == 0:
-        return "do not support"
-    return "support" if (change > 0) == (claimed == "increase") else "contradict"
+        return "not_supported"
+    return "supported" if (change > 0) == (claimed == "increase") else "contradicted"
 
 
 def summarize_claims(tests: pd.DataFrame, claims: Sequence[Claim], week: int, arm: str, alpha: float) -> pd.DataFrame:
@@ -908,17 +857,18 @@ def summarize_claims(tests: pd.DataFrame, claims: Sequence[Claim], week: int, ar
     DataFrame
         One row per arm and claim: ``arm``, ``PARAMCD``, ``claimed``, ``source``,
         ``reference``, ``n``, ``median_chg``, ``p_adj``, ``direction``
-        (:func:`format_direction`), ``verdict`` (:func:`format_verdict`).
+        (:func:`compute_direction`), ``verdict`` (:func:`compute_verdict`).
 
     Examples
     --------
     >>> t = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": ["DSDNA", "C3"], "AVISITN": 10, "n": 40,
     ...                   "median_chg": [-20.0, 0.01], "p_adj": [0.001, 0.4]})
     >>> summarize_claims(t, LAB_CLAIMS[:2], 10, "TRT01A", 0.05)[["PARAMCD", "claimed", "direction", "verdict"]]
-      PARAMCD   claimed                     direction         verdict
-    0   DSDNA  decrease                          fell         support
-    1      C3  increase  did not change significantly  do not support
+      PARAMCD   claimed        direction        verdict
+    0   DSDNA  decrease             down      supported
+    1      C3  increase  not_significant  not_supported
     """
+    require_columns(tests, [arm, "PARAMCD", "AVISITN", "n", "median_chg", "p_adj"], "summarize_claims", "tests")
     at = tests[tests["AVISITN"] == week]
     rows = []
     for a in pd.unique(at[arm]):
@@ -929,8 +879,8 @@ def summarize_claims(tests: pd.DataFrame, claims: Sequence[Claim], week: int, ar
             r = r.iloc[0]
             rows.append({arm: a, "PARAMCD": c.code, "claimed": c.direction, "source": c.source, "reference": c.reference,
                          "n": int(r["n"]), "median_chg": float(r["median_chg"]), "p_adj": float(r["p_adj"]),
-                         "direction": format_direction(r["median_chg"], r["p_adj"], alpha),
-                         "verdict": format_verdict(c.direction, r["median_chg"], r["p_adj"], alpha)})
+                         "direction": compute_direction(r["median_chg"], r["p_adj"], alpha),
+                         "verdict": compute_verdict(c.direction, r["median_chg"], r["p_adj"], alpha)})
     return pd.DataFrame(rows)
 
 
@@ -942,18 +892,19 @@ def summarize_arm_claims(comparison: pd.DataFrame, claims: Sequence[Claim], arm:
     DataFrame
         One row per compared arm and claim: ``arm``, ``PARAMCD``, ``claimed``,
         ``effect`` (the difference, or the log of the ratio), ``p_adj``, ``direction``
-        (:data:`ARM_WORDS`: the compared arm ended higher or lower than the reference),
-        ``verdict`` (:func:`format_verdict` applied to the effect).
+        (:func:`compute_direction` of the effect: the compared arm ended higher or lower
+        than the reference), ``verdict`` (:func:`compute_verdict` of the effect).
 
     Examples
     --------
     >>> c = pd.DataFrame({"PARAMCD": ["DSDNA", "C3"], "TRT01A": "IL-2", "estimate": [1.26, 0.27],
     ...                   "p_adj": [0.07, 0.0001], "scale": ["ratio", "difference"]})
     >>> summarize_arm_claims(c, LAB_CLAIMS, "TRT01A", 0.05)[["PARAMCD", "direction", "verdict"]]
-      PARAMCD                       direction         verdict
-    0   DSDNA  not significantly different  do not support
-    1      C3                       higher         support
+      PARAMCD        direction        verdict
+    0   DSDNA  not_significant  not_supported
+    1      C3               up      supported
     """
+    require_columns(comparison, ["PARAMCD", arm, "estimate", "p_adj", "scale"], "summarize_arm_claims", "comparison")
     rows = []
     by_code = {c.code: c for c in claims}
     for a, r in zip(comparison[arm], comparison.itertuples(index=False), strict=True):
@@ -963,381 +914,9 @@ def summarize_arm_claims(comparison: pd.DataFrame, claims: Sequence[Claim], arm:
         effect = math.log(r.estimate) if r.scale == "ratio" else float(r.estimate)
         rows.append({arm: a, "PARAMCD": r.PARAMCD,
                      "claimed": c.direction, "effect": effect, "p_adj": float(r.p_adj),
-                     "direction": format_direction(effect, r.p_adj, alpha, ARM_WORDS),
-                     "verdict": format_verdict(c.direction, effect, r.p_adj, alpha)})
+                     "direction": compute_direction(effect, r.p_adj, alpha),
+                     "verdict": compute_verdict(c.direction, effect, r.p_adj, alpha)})
     return pd.DataFrame(rows, columns=[arm, "PARAMCD", "claimed", "effect", "p_adj", "direction", "verdict"])
-
-
-def format_by_arm(frame: pd.DataFrame, code: str, arm: str, arms: Sequence[str], value: str = "median_chg",
-                  p: str = "p_adj", digits: int | None = None, week: int | None = None) -> str:
-    """One marker's value in each arm as text, e.g. ``"-12.0 with IL-2 (p = 0.003) and
-    -1.0 with Placebo (p = 0.620)"``, for prose that lists the arms without naming them
-    in the source.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"TRT01A": ["A", "B"], "PARAMCD": "C3", "median_chg": [0.12, -0.01], "p_adj": [0.004, 0.8]})
-    >>> format_by_arm(t, "C3", "TRT01A", ["A", "B"])
-    '+0.12 with A (p = 0.004) and -0.01 with B (p = 0.800)'
-    """
-    digits = DIGITS.get(code, 2) if digits is None else digits
-    sel = frame[frame["PARAMCD"] == code]
-    if week is not None:
-        sel = sel[sel["AVISITN"] == week]
-    parts = []
-    for a in arms:
-        r = sel[sel[arm] == a]
-        if r.empty:
-            parts.append(f"no data with {a}")
-            continue
-        r = r.iloc[0]
-        parts.append(f"{format_signed(r[value], digits)} with {a} ({format_p_text(r[p])})")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-def _scalar(v: object) -> object:
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def format_significant(frame: pd.DataFrame, arm: str, arms: Sequence[str], alpha: float, p: str = "p_adj") -> str:
-    """The markers whose (adjusted) p is below ``alpha`` in the total arm, as a list in
-    words, or ``"none"``.
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": ["TREG", "TH17", "TFH"], "p_adj": [0.2, 0.01, 0.03]})
-    >>> format_significant(c, "TRT01A", ["IL-2"], 0.05), format_significant(c, "TRT01A", ["IL-2"], 0.001)
-    ('Th17 and Tfh', 'none')
-    """
-    sel = frame[(frame[arm] == total_label(arms)) & (frame[p] < alpha)]
-    names = [format_label(c, unit=False) for c in sel["PARAMCD"]]
-    if not names:
-        return "none"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def glue_values(frame: pd.DataFrame, arm: str, arms: Sequence[str], columns: Mapping[str, str],
-                week: int | None = None, prefix: str = "", codes: Sequence[str] | None = None) -> list[tuple[str, dict, object]]:
-    """Values to glue, one per marker and column: ``(name, {arm: value}, total)``.
-
-    The name is ``<prefix><stem>_<suffix>`` with the marker's stem from
-    :data:`GLUE_STEMS`, for :meth:`helpers.chapter.Chapter.glue_arms`: the total
-    (all subjects; the only arm when there is one) under the plain name, each arm's
-    value under ``name@<arm>`` when there are several.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        ``PARAMCD``, ``arm`` (with a ``Total`` arm when there are several) and the
-        columns; ``AVISITN`` too when ``week`` is given.
-    columns : mapping
-        Name suffix -> column, e.g. ``{"median_change": "median_chg"}``. An empty
-        suffix gives ``<prefix><stem>``.
-    week : int, optional
-        Keep only the rows of this week.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"TRT01A": ["A", "B", "Total"], "PARAMCD": "TREG", "AVISITN": 10,
-    ...                   "median_chg": [0.5, 0.0, 0.2]})
-    >>> glue_values(t, "TRT01A", ["A", "B"], {"median_change": "median_chg"}, week=10)
-    [('treg_median_change', {'A': 0.5, 'B': 0.0}, 0.2)]
-    """
-    sel = frame if week is None else frame[frame["AVISITN"] == week]
-    codes = list(codes) if codes is not None else list(pd.unique(sel["PARAMCD"]))
-    total = total_label(arms)
-    out = []
-    for code in codes:
-        g = sel[sel["PARAMCD"] == code].drop_duplicates(arm).set_index(arm)
-        if g.empty:
-            continue
-        stem = GLUE_STEMS.get(code, code.lower())
-        for suffix, col in columns.items():
-            name = f"{prefix}{stem}_{suffix}" if suffix else f"{prefix}{stem}"
-            by_arm = {a: (_scalar(g.loc[a, col]) if a in g.index else None) for a in arms}
-            out.append((name, by_arm, _scalar(g.loc[total, col]) if total in g.index else None))
-    return out
-
-
-def comparison_values(comparison: pd.DataFrame, arm: str, columns: Mapping[str, str], prefix: str = "",
-                      codes: Sequence[str] | None = None) -> list[tuple[str, object]]:
-    """Values to glue from :func:`compare_arms`, for the first compared arm:
-    ``(name, value)`` with names as in :func:`glue_values`; none when there is no
-    comparison (a single-arm cohort).
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"PARAMCD": ["C3", "C3"], "TRT01A": ["A", "B"], "estimate": [0.2, 0.1]})
-    >>> comparison_values(c, "TRT01A", {"arm_estimate": "estimate"})
-    [('c3_arm_estimate', 0.2)]
-    >>> comparison_values(c.iloc[:0], "TRT01A", {"arm_estimate": "estimate"})
-    []
-    """
-    if comparison.empty:
-        return []
-    first = comparison[arm].iloc[0]
-    return [(name, total) for name, _, total in glue_values(comparison, arm, [first], columns, prefix=prefix, codes=codes)]
-
-
-# ---------------------------------------------------------------------------------------
-# tables
-
-
-def marker_visit_table(
-    levels: pd.DataFrame, tests: pd.DataFrame, arm: str, arms: Sequence[str], visit_labels: Mapping[int, str],
-    name: str, title: str, codes: Sequence[str] | None = None, notes: Sequence[str] = (),
-) -> ResultTable:
-    """Median [IQR] of each marker at every visit and, after baseline, its median change
-    [IQR] with the adjusted p value, by arm (and in total).
-
-    Parameters
-    ----------
-    levels : DataFrame
-        From :func:`summarize_levels`.
-    tests : DataFrame
-        From :func:`change_tests`.
-
-    Returns
-    -------
-    ResultTable
-        Rows grouped by marker, one per visit; a column per arm (and ``Total``). The CSV
-        holds every number, unrounded, one row per arm, marker and visit.
-    """
-    keys = [arm, "PARAMCD", "AVISITN"]
-    keep = [c for c in ["n", "median_chg", "q1_chg", "q3_chg", "w_val", "p_val", "p_adj", "padjust", "family_size"] if c in tests]
-    merged = levels.merge(tests[keys + keep].rename(columns={"n": "n_paired"}), on=keys, how="left")
-    codes = list(codes) if codes is not None else list(pd.unique(merged["PARAMCD"]))
-    merged = _order(merged[merged["PARAMCD"].isin(codes)], arm, arms, codes)
-    cells = []
-    for r in merged.itertuples(index=False):
-        k = DIGITS.get(r.PARAMCD, 2)
-        cell = f"{r.median:.{k}f} [{r.q1:.{k}f}, {r.q3:.{k}f}]"
-        if not pd.isna(r.median_chg):
-            cell += (f"; change {format_signed(r.median_chg, k)} [{format_signed(r.q1_chg, k)}, "
-                     f"{format_signed(r.q3_chg, k)}], {format_p_text(r.p_adj)}")
-        cells.append(cell)
-    shown = merged.assign(cell=cells, Marker=[format_label(c) for c in merged["PARAMCD"]],
-                          Visit=merged["AVISITN"].map(visit_labels))
-    display = spread_by_arm(shown, ["Marker", "Visit"], arm, "cell", arms)
-    padjust = str(tests["padjust"].iloc[0]) if len(tests) and "padjust" in tests else "holm"
-    family = "all markers \u00d7 visits of the table" if len(codes) > 1 else "all visits"
-    all_notes = [
-        "Each cell: median [interquartile range] of the values at the visit; after baseline, the median change "
-        "from baseline [interquartile range] among subjects with both values, and the p value of the Wilcoxon "
-        f"signed-rank test against baseline, {padjust.capitalize()}-adjusted within each column ({family}).",
-        "The CSV download adds the number of subjects, the unadjusted p values and the test statistics.",
-        *notes,
-    ]
-    return ResultTable(name, title, display, merged, all_notes, groupname="Marker")
-
-
-def model_table(models: pd.DataFrame, arm: str, arms: Sequence[str], visit_labels: Mapping[int, str], name: str,
-                title: str, codes: Sequence[str] | None = None, confidence: float = 0.95, notes: Sequence[str] = ()) -> ResultTable:
-    """Mixed-model estimates against baseline by visit: ratio (log scale) or difference,
-    with the confidence interval and the adjusted p value, by arm.
-
-    Parameters
-    ----------
-    models : DataFrame
-        From :func:`summarize_models`.
-    """
-    codes = list(codes) if codes is not None else list(pd.unique(models["PARAMCD"]))
-    m = _order(models[models["PARAMCD"].isin(codes)], arm, arms, codes)
-    cells = []
-    for r in m.itertuples(index=False):
-        k = 2 if r.scale == "ratio" else max(DIGITS.get(r.PARAMCD, 2), 1)
-        flag = "" if r.converged else " (did not converge)"
-        cells.append(f"{format_estimate_ci(r.estimate, r.ci_low, r.ci_high, k)}, {format_p_text(r.p_adj)}{flag}")
-    scale = {"ratio": "ratio to baseline", "difference": "difference from baseline"}
-    shown = m.assign(cell=cells, Visit=m["AVISITN"].map(visit_labels),
-                     Marker=[f"{format_label(c)}: {scale[s]}" for c, s in zip(m["PARAMCD"], m["scale"], strict=True)])
-    display = spread_by_arm(shown, ["Marker", "Visit"], arm, "cell", arms)
-    padjust = str(m["padjust"].iloc[0]) if len(m) else "holm"
-    all_notes = [
-        f"Linear mixed model per marker and column: value by visit with a random intercept per subject (REML). "
-        f"Estimate ({100 * confidence:g}% confidence interval) against baseline: for markers on the log scale the "
-        "ratio of geometric means, otherwise the difference in means; p of the visit term, "
-        f"{padjust.capitalize()}-adjusted within each column across markers and visits.",
-        *notes,
-    ]
-    return ResultTable(name, title, display, m, all_notes, groupname="Marker")
-
-
-def arm_comparison_table(rows: pd.DataFrame, arm: str, name: str, title: str, confidence: float = 0.95,
-                         notes: Sequence[str] = ()) -> ResultTable:
-    """Between-arm comparisons of the change from baseline (from :func:`compare_arms`)."""
-    disp = []
-    for r in rows.itertuples(index=False):
-        k = 2 if r.scale == "ratio" else max(DIGITS.get(r.PARAMCD, 2), 1)
-        disp.append({
-            "Marker": format_label(r.PARAMCD), "Comparison": r.comparison,
-            "Scale": "ratio of geometric mean ratios" if r.scale == "ratio" else "difference in mean change",
-            f"Estimate ({100 * confidence:g}% CI)": format_estimate_ci(r.estimate, r.ci_low, r.ci_high, k),
-            "p": format_p(r.p_val), "Adjusted p": format_p(r.p_adj),
-        })
-    cols = ["Marker", "Comparison", "Scale", f"Estimate ({100 * confidence:g}% CI)", "p", "Adjusted p"]
-    all_notes = [
-        "ANCOVA: change from baseline adjusted for the baseline value, by least squares; on the log scale for "
-        "skewed markers (estimate: ratio). Adjusted p: Holm across the markers of the table.",
-        *notes,
-    ]
-    return ResultTable(name, title, pd.DataFrame(disp, columns=cols), rows, all_notes)
-
-
-def normalisation_table(summary: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str,
-                        confidence: float = 0.95) -> ResultTable:
-    """Normalisation rates (from :func:`summarize_normalisation`), criteria by arm."""
-    s = summary.copy()
-    s["cell"] = [format_rate_ci(int(x), int(n), lo, hi) if n else "0/0" for x, n, lo, hi in
-                 zip(s["responders"], s["n"], s["ci_low"], s["ci_high"], strict=True)]
-    s["Criterion"] = s["criterion"]
-    display = spread_by_arm(s, ["Criterion"], arm, "cell", arms)
-    method = s["method"].iloc[0] if len(s) else "Clopper-Pearson"
-    return ResultTable(
-        "labs-normalisation", f"Laboratory normalisation at {week_label}", display, summary,
-        [f"Normalised/abnormal at baseline (%) [{method} {100 * confidence:g}% confidence interval]. Abnormal: "
-         "C3 or C4 below the lower limit of normal, anti-dsDNA above the upper limit, 24-hour urine protein above "
-         "0.5 g; a subject without a value at the visit counts as not normalised."],
-    )
-
-
-def claims_table(claims: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str, name: str, title: str,
-                 notes: Sequence[str] = ()) -> ResultTable:
-    """Published claims against the data (from :func:`summarize_claims`)."""
-    c = claims.copy()
-    claimed = {"increase": "increase", "decrease": "decrease", "none": "no change"}
-    verdicts = {"support": "supported", "do not support": "not supported", "contradict": "contradicted"}
-    c["cell"] = [f"{format_signed(x, DIGITS.get(code, 2))}, {format_p_text(p)}: {verdicts[v]}" for x, p, v, code in
-                 zip(c["median_chg"], c["p_adj"], c["verdict"], c["PARAMCD"], strict=True)]
-    c["Marker"] = [format_label(x) for x in c["PARAMCD"]]
-    c["Published"] = [f"{claimed[x]} ({ref})" for x, ref in zip(c["claimed"], c["reference"], strict=True)]
-    display = spread_by_arm(c, ["Marker", "Published"], arm, "cell", arms)
-    all_notes = [
-        f"Each cell: median change from baseline at {week_label}, adjusted p of the Wilcoxon signed-rank test "
-        "(the family of the change table), and whether the data support the published direction. A claim of no "
-        "change counts as supported when the change is not significant, which does not prove there was none.",
-        *notes,
-    ]
-    return ResultTable(name, title, display, claims, all_notes)
-
-
-def responder_table(comp: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str, confidence: float = 0.95,
-                    name: str = "immunology-responders", notes: Sequence[str] = ()) -> ResultTable:
-    """Responders against non-responders (from :func:`compare_responders`)."""
-    value = VALUE_LABELS.get(str(comp["value"].iloc[0]), str(comp["value"].iloc[0])) if len(comp) else "value"
-    rows = []
-    for a, r in zip(comp[arm], comp.itertuples(index=False), strict=True):
-        k = DIGITS.get(r.PARAMCD, 2)
-        rows.append({
-            "Arm": a, "Subset": format_label(r.PARAMCD),
-            "n (R / NR)": f"{r.n1} / {r.n2}",
-            "Median, responders": f"{r.median1:.{k}f}" if not pd.isna(r.median1) else "-",
-            "Median, non-responders": f"{r.median2:.{k}f}" if not pd.isna(r.median2) else "-",
-            f"Rank-biserial r ({100 * confidence:g}% CI)": format_estimate_ci(r.rbc, r.rbc_ci_low, r.rbc_ci_high),
-            "CLES": "-" if pd.isna(r.cles) else f"{r.cles:.2f}",
-            "p": format_p(r.p_val), "Adjusted p": format_p(r.p_adj),
-        })
-    display = pd.DataFrame(rows)
-    if len(arms) == 1 and len(display):
-        display = display.drop(columns="Arm")
-    return ResultTable(
-        name, f"Lymphocyte subsets in SRI-4 responders and non-responders at {week_label}", display, comp,
-        [f"Compared: {value} at {week_label}. Mann-Whitney U test; Holm-adjusted across the subsets (within each "
-         "arm). Rank-biserial r is positive when responders have higher values; CLES is the probability that a "
-         "responder's value exceeds a non-responder's (ties count half). Interval: Hanley-McNeil.",
-         "R: responders, NR: non-responders (SRI-4, non-responder imputation).", *notes],
-        groupname="Arm" if len(arms) > 1 else None,
-    )
-
-
-def correlation_table(corr: pd.DataFrame, arm: str, x_label: str, y_label: str, week_label: str,
-                      name: str = "immunology-correlation") -> ResultTable:
-    """Spearman correlations (from :func:`summarize_correlation`), one row per arm."""
-    display = pd.DataFrame({
-        "Arm": corr[arm].astype(str), "n": corr["n"].astype(int).astype(str),
-        "Spearman r (95% CI)": [format_estimate_ci(r, lo, hi) for r, lo, hi in zip(corr["r"], corr["ci_low"], corr["ci_high"], strict=True)],
-        "p": [format_p(p) for p in corr["p_val"]],
-    })
-    return ResultTable(name, f"Correlation of the change in {x_label} with the change in {y_label} at {week_label}",
-                       display, corr, ["Spearman rank correlation; subjects with both changes. Interval: Fisher z "
-                                       "transformation."])
-
-
-# ---------------------------------------------------------------------------------------
-# figures
-
-
-def paired_arms_figure(
-    df: pd.DataFrame, panels: Sequence[tuple[str, str, bool]], arm: str, arms: Sequence[str], base: str = "BASE",
-    value: str = "AVAL", first_label: str = "Baseline", second_label: str = "Week", ncols: int = 4,
-    individual_max: int = 200,
-):
-    """Baseline against a later visit, one line per subject, per marker; with several
-    arms, each arm's pair of boxes side by side in every panel.
-
-    :func:`helpers.present.figures.paired_figure` with the arms.
-
-    Parameters
-    ----------
-    df : DataFrame
-        One row per subject and marker at the later visit: ``PARAMCD``, ``base``,
-        ``value``, ``arm``.
-    panels : sequence of (PARAMCD, label, log)
-    """
-    from helpers.present import figures
-
-    return figures.paired_figure(df, panels, base, value, first_label, second_label, individual_max, ncols,
-                                 arm=arm, arms=arms)
-
-
-def scatter_figure(df: pd.DataFrame, x: str, y: str, arm: str, arms: Sequence[str], xlabel: str, ylabel: str):
-    """One point per subject, marker and colour by arm, with zero lines (for changes)."""
-    import matplotlib.pyplot as plt
-
-    from helpers.present import figures
-
-    styles = figures.arm_styles(arms)
-    with figures.style():
-        fig, ax = plt.subplots(figsize=(6, 4.2))
-        for a in arms:
-            g = df[df[arm] == a]
-            if g.empty:
-                continue
-            st = styles[a]
-            ax.scatter(g[x], g[y], color=st["color"], marker=st["marker"], alpha=0.75, s=28, label=f"{a} (n={len(g)})")
-        ax.axhline(0, color="0.4", linewidth=0.8)
-        ax.axvline(0, color="0.4", linewidth=0.8)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.legend(frameon=False, fontsize=8)
-        fig.tight_layout()
-    return fig
-
-
-def effect_size_rows(comp: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
-    """Rows for :func:`helpers.present.figures.forest_figure` from :func:`compare_responders`:
-    ``label``, ``estimate`` (rank-biserial r), ``ci_low``, ``ci_high``, ``group`` (arm),
-    ``note`` (adjusted p), in marker order with arms adjacent.
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": ["TREG"], "rbc": [0.5], "rbc_ci_low": [0.1],
-    ...                   "rbc_ci_high": [0.8], "p_adj": [0.02]})
-    >>> effect_size_rows(c, "TRT01A", ["IL-2"])[["label", "estimate", "note"]]
-      label  estimate       note
-    0  Treg       0.5  p = 0.020
-    """
-    c = comp[comp[arm].isin(arms)].copy()
-    codes = list(pd.unique(c["PARAMCD"]))
-    c["_c"] = c["PARAMCD"].map({k: i for i, k in enumerate(codes)})
-    c["_a"] = c[arm].map({a: i for i, a in enumerate(arms)})
-    c = c.sort_values(["_c", "_a"], kind="stable")
-    several = len(arms) > 1
-    return pd.DataFrame({
-        "label": [format_label(k, unit=False) + (f" ({a})" if several else "") for k, a in zip(c["PARAMCD"], c[arm], strict=True)],
-        "estimate": c["rbc"].to_numpy(float), "ci_low": c["rbc_ci_low"].to_numpy(float),
-        "ci_high": c["rbc_ci_high"].to_numpy(float), "group": c[arm].astype(str).to_numpy(),
-        "note": [format_p_text(p) for p in c["p_adj"]],
-    })
 
 
 # ---------------------------------------------------------------------------------------
@@ -1374,6 +953,34 @@ def check_normalisation(summary: pd.DataFrame, arm: str, arms: Sequence[str]) ->
         raise ValueError("normalisation: a rate lies outside [0, 1]")
     if len(arms) > 1:
         by = summary[summary[arm].isin(arms)].groupby("PARAMCD")[["responders", "n"]].sum()
-        tot = summary[summary[arm] == "Total"].set_index("PARAMCD")[["responders", "n"]]
+        tot = summary[summary[arm] == TOTAL].set_index("PARAMCD")[["responders", "n"]]
         if not by.reindex(tot.index).equals(tot):
             raise ValueError("normalisation: the arms do not add up to the total")
+
+
+def check_claims(claims: pd.DataFrame, tests: pd.DataFrame, claimed: Sequence[Claim], arm: str) -> None:
+    """Every claim was judged in every arm of the change tests; raises ``ValueError``
+    otherwise."""
+    expected = len(claimed) * tests[arm].nunique()
+    if len(claims) != expected:
+        raise ValueError(f"claims: {len(claims)} judged, expected {expected} (every claim in every arm)")
+
+
+def check_models(models: pd.DataFrame) -> None:
+    """Adjusted p values of the mixed models lie in [0, 1]; raises ``ValueError`` otherwise."""
+    if not models["p_adj"].dropna().between(0, 1).all():
+        raise ValueError("mixed models: an adjusted p value lies outside [0, 1]")
+
+
+def check_responders(comp: pd.DataFrame, bds: pd.DataFrame) -> None:
+    """Responders and non-responders never outnumber the subjects of ``bds``; raises
+    ``ValueError`` otherwise."""
+    n = bds["USUBJID"].nunique()
+    if ((comp["n1"] + comp["n2"]) > n).any():
+        raise ValueError(f"responders: more responders and non-responders than subjects ({n})")
+
+
+def check_correlation(corr: pd.DataFrame) -> None:
+    """Correlations lie in [-1, 1]; raises ``ValueError`` otherwise."""
+    if not corr["r"].dropna().between(-1, 1).all():
+        raise ValueError("correlation: a coefficient lies outside [-1, 1]")
