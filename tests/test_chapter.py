@@ -179,3 +179,14 @@ def test_a_blinded_cohort_refuses_a_real_arm_run(cohort_builder, tmp_path):
     assert Chapter.open("sri", folder, downloads_dir=tmp_path).arms == ("Arm A", "Arm B")
     with pytest.raises(ConfigError, match="blinded: true; a real-arm build is refused"):
         Chapter.open("sri", folder, blind=False, downloads_dir=tmp_path)
+
+
+def test_glue_frame_of_comparisons_names_the_arms(chapter: Chapter):
+    comparisons = pd.DataFrame({"TRT01A": ["IL-2"], "estimate": [0.25]})
+    chapter.glue_frame(comparisons, {"demo_diff": "estimate"}, arms=["IL-2"])
+    assert chapter.glued == {"demo_diff@IL-2": 0.25}
+
+
+def test_glue_columns(chapter: Chapter):
+    chapter.glue_columns(BY_ARM[["TRT01A", "n"]], "doses_{}")
+    assert chapter.glued == {"doses_n": 3, "doses_n@IL-2": 2, "doses_n@Placebo": 1}

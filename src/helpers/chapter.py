@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -242,7 +242,7 @@ class Chapter:
             self.glue(name, value)
 
     def glue_frame(self, frame: pd.DataFrame, names: Mapping[str, str], by: str | None = None,
-                   total: bool = True, p_values: tuple[str, ...] = ()) -> None:
+                   total: bool = True, p_values: tuple[str, ...] = (), arms: Sequence[str] | None = None) -> None:
         """Glue per-arm values from a tidy frame with one row per arm (and ``Total``).
 
         Parameters
@@ -260,6 +260,9 @@ class Chapter:
             arms), only ``name@<arm>`` is glued.
         p_values : tuple of str
             Names (keys of ``names``) holding p-values: each also gets ``<name>_text``.
+        arms : sequence of str, optional
+            The arms to glue (default: every arm); e.g. the arms compared with the
+            reference, for a frame of between-arm comparisons (no total then).
 
         Notes
         -----
@@ -269,7 +272,9 @@ class Chapter:
         """
         by = by or self.arm_var
         rows = {str(k): r for k, r in frame.set_index(by, drop=False).iterrows()}
-        wanted = list(self.arms) + ([self.total_label] if total and self.several_arms else [])
+        glued_arms = list(self.arms if arms is None else arms)
+        total = total and arms is None
+        wanted = glued_arms + ([self.total_label] if total and self.several_arms else [])
         missing = [a for a in wanted if a not in rows]
         if missing:
             raise ValueError(f"glue_frame: no row for {missing} in column {by!r} (rows: {sorted(rows)})")
@@ -284,8 +289,15 @@ class Chapter:
                 if total or not self.several_arms:
                     self.glue(key, by_arm[self.total_label] if self.several_arms else by_arm[self.arms[0]])
                 if self.several_arms:
-                    for arm in self.arms:
+                    for arm in glued_arms:
                         self.glue(f"{key}@{arm}", by_arm[arm])
+
+    def glue_columns(self, frame: pd.DataFrame, template: str, by: str | None = None, total: bool = True) -> None:
+        """Glue every column of a one-row-per-arm frame (but ``by``) under
+        ``template.format(column)``: for names that depend on the data (a course, a
+        PARAMCD), as :meth:`glue_frame` does for fixed names."""
+        by = by or self.arm_var
+        self.glue_frame(frame, {template.format(c): c for c in frame.columns if c != by}, by=by, total=total)
 
     def glue_p(self, name: str, p: float, by_arm: Mapping[str, float] | None = None) -> None:
         """Glue a p value as a number under ``name`` and as display text under
