@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers.analyses import population as pop
+from helpers.analyses.population import Variable
 from helpers.data import load_cohort
 from helpers.data.config import Course
 
@@ -30,30 +31,43 @@ def flow_adex() -> pd.DataFrame:
                          "APERIOD": [1, 2, 1, 1, 2, 1, 1]})
 
 
+FLOW_TWO_ARMS = [
+    ["enrolled", None, "", "All", 6],
+    ["allocated", None, "", "A", 4],
+    ["allocated", None, "", "B", 2],
+    ["treated", None, "", "A", 3],
+    ["treated", None, "", "B", 2],
+    ["course", 1, "", "A", 3],
+    ["course", 1, "", "B", 2],
+    ["course", 2, "", "A", 1],
+    ["course", 2, "", "B", 1],
+    ["completed", None, "", "A", 1],
+    ["completed", None, "", "B", 0],
+    ["discontinued", None, "", "A", 3],
+    ["discontinued", None, "", "B", 1],
+    ["ongoing", None, "", "A", 0],
+    ["ongoing", None, "", "B", 1],
+    ["efficacy", None, "ITTFL", "A", 4],
+    ["efficacy", None, "ITTFL", "B", 1],
+    ["safety", None, "SAFFL", "A", 3],
+    ["safety", None, "SAFFL", "B", 2],
+]
+
+
+def rows(frame: pd.DataFrame) -> list[list]:
+    """A frame's rows with missing values as None."""
+    return [[None if pd.isna(x) else x for x in r] for r in frame.astype(object).values.tolist()]
+
+
+def two_arm_flow() -> pd.DataFrame:
+    return pop.participant_flow(flow_adsl(), "TRT01A", ["A", "B"], flow_adex(), [Course(1, 1, 28), Course(2, 29, 56)])
+
+
 def test_participant_flow_two_arms_with_exposure():
-    flow = pop.participant_flow(flow_adsl(), "TRT01A", ["A", "B"], flow_adex(), [Course(1, 1, 28), Course(2, 29, 56)])
-    assert flow.columns.tolist() == ["step", "arm", "n", "detail"]
-    assert flow.values.tolist() == [
-        ["Enrolled", "All", 6, ""],
-        ["Allocated", "A", 4, ""],
-        ["Allocated", "B", 2, ""],
-        ["Treated", "A", 3, ""],
-        ["Treated", "B", 2, ""],
-        ["Received course 1", "A", 3, ""],
-        ["Received course 1", "B", 2, ""],
-        ["Received course 2", "A", 1, ""],
-        ["Received course 2", "B", 1, ""],
-        ["Completed the study", "A", 1, ""],
-        ["Completed the study", "B", 0, ""],
-        ["Discontinued", "A", 3, "Withdrawal by subject: 2; reason not given: 1"],
-        ["Discontinued", "B", 1, "Adverse event: 1"],
-        ["Ongoing", "A", 0, ""],
-        ["Ongoing", "B", 1, ""],
-        ["Analysed for efficacy (ITTFL)", "A", 4, ""],
-        ["Analysed for efficacy (ITTFL)", "B", 1, ""],
-        ["Analysed for safety (SAFFL)", "A", 3, ""],
-        ["Analysed for safety (SAFFL)", "B", 2, ""],
-    ]
+    flow = two_arm_flow()
+    assert flow.columns.tolist() == ["step", "course", "flag", "arm", "n"]
+    assert rows(flow) == FLOW_TWO_ARMS
+    assert str(flow["course"].dtype) == "Int64"
 
 
 def test_participant_flow_single_arm_without_exposure():
@@ -61,41 +75,70 @@ def test_participant_flow_single_arm_without_exposure():
     adsl = adsl[adsl["TRT01A"] == "A"].drop(columns="DCSREAS")
     adsl["EOSSTT"] = ["COMPLETED", "COMPLETED", "DISCONTINUED", "COMPLETED"]
     flow = pop.participant_flow(adsl, "TRT01A", ["A"], efficacy_flag="ITTFL", safety_flag="SAFFL")
-    # no Allocated step with one arm; Treated is the safety flag; no Ongoing row when nobody is
-    assert flow[["step", "n", "detail"]].values.tolist() == [
-        ["Enrolled", 4, ""],
-        ["Treated", 3, ""],
-        ["Completed the study", 3, ""],
-        ["Discontinued", 1, ""],  # no DCSREAS column: no reasons to list
-        ["Analysed for efficacy (ITTFL)", 4, ""],
-        ["Analysed for safety (SAFFL)", 3, ""],
+    # no allocated step with one arm; treated is the safety flag; no ongoing row when nobody is
+    assert flow[["step", "flag", "n"]].values.tolist() == [
+        ["enrolled", "", 4],
+        ["treated", "", 3],
+        ["completed", "", 3],
+        ["discontinued", "", 1],
+        ["efficacy", "ITTFL", 4],
+        ["safety", "SAFFL", 3],
     ]
+    # no DCSREAS column: no reasons to list
+    assert pop.discontinuation_reasons(adsl, "TRT01A", ["A"]).empty
 
 
 def test_participant_flow_empty_arm_shows_zeros():
     flow = pop.participant_flow(flow_adsl(), "TRT01A", ["A", "B", "C"])
     c = flow[flow["arm"] == "C"]
-    assert c["step"].tolist() == ["Allocated", "Treated", "Completed the study", "Discontinued", "Ongoing",
-                                  "Analysed for efficacy (ITTFL)", "Analysed for safety (SAFFL)"]
+    assert c["step"].tolist() == ["allocated", "treated", "completed", "discontinued", "ongoing", "efficacy", "safety"]
     assert c["n"].tolist() == [0] * 7
 
 
 def test_participant_flow_without_eosstt():
     adsl = flow_adsl().drop(columns=["EOSSTT", "DCSREAS"])
     flow = pop.participant_flow(adsl, "TRT01A", ["A", "B"])
-    assert "Completed the study" not in set(flow["step"])
-    assert flow.loc[flow["step"] == "Treated", "n"].tolist() == [3, 2]
+    assert "completed" not in set(flow["step"])
+    assert flow.loc[flow["step"] == "treated", "n"].tolist() == [3, 2]
+    assert pop.discontinuation_reasons(adsl, "TRT01A", ["A", "B"]).columns.tolist() == ["arm", "reason", "n"]
 
 
 def test_participant_flow_on_the_fixture_cohort(cohort_dir):
     c = load_cohort(cohort_dir)
     flow = pop.participant_flow(c["adsl"], c.arm_var, c.arms, c["adex"], c.config.courses)
-    got = {(s, a): n for s, a, n in flow[["step", "arm", "n"]].itertuples(index=False)}
-    assert got[("Enrolled", "All")] == 3
-    assert (got[("Received course 2", "IL-2")], got[("Received course 2", "Placebo")]) == (1, 0)
-    assert flow.loc[(flow["step"] == "Discontinued") & (flow["arm"] == "Placebo"), "detail"].tolist() == [
-        "Withdrawal by subject: 1"]
+    got = {(s, k, a): n for s, k, a, n in flow[["step", "course", "arm", "n"]].fillna(0).itertuples(index=False)}
+    assert got[("enrolled", 0, "All")] == 3
+    assert (got[("course", 2, "IL-2")], got[("course", 2, "Placebo")]) == (1, 0)
+    assert pop.discontinuation_reasons(c["adsl"], c.arm_var, c.arms).values.tolist() == [
+        ["Placebo", "Withdrawal by subject", 1]]
     pop.check_flow(flow, 3)
+
+
+def test_discontinuation_reasons_most_frequent_first_blank_kept():
+    assert pop.discontinuation_reasons(flow_adsl(), "TRT01A", ["A", "B"]).values.tolist() == [
+        ["A", "Withdrawal by subject", 2], ["A", "", 1], ["B", "Adverse event", 1]]
+
+
+def test_discontinuation_reasons_ties_alphabetical_missing_not_counted():
+    adsl = pd.DataFrame({"TRT01A": "A", "EOSSTT": "DISCONTINUED", "DCSREAS": ["Lost to follow-up", "Adverse event", None]})
+    assert pop.discontinuation_reasons(adsl, "TRT01A", ["A", "B"]).values.tolist() == [
+        ["A", "Adverse event", 1], ["A", "Lost to follow-up", 1]]
+
+
+def test_flow_counts_per_arm_and_total():
+    out = pop.flow_counts(two_arm_flow(), ["A", "B"])
+    assert out.columns.tolist() == ["arm", "allocated", "treated", "completed", "discontinued", "ongoing", "efficacy", "safety"]
+    assert out.values.tolist() == [["A", 4, 3, 1, 3, 0, 4, 3], ["B", 2, 2, 0, 1, 1, 1, 2], ["Total", 6, 5, 1, 4, 1, 5, 5]]
+
+
+def test_flow_counts_single_arm_no_total():
+    flow = pd.DataFrame({"step": ["enrolled", "treated"], "arm": ["All", "A"], "n": [3, 3]})
+    assert pop.flow_counts(flow, ["A"])[["arm", "treated", "completed"]].values.tolist() == [["A", 3, 0]]
+
+
+def test_flow_totals_every_step():
+    assert pop.flow_totals(two_arm_flow()) == {"enrolled": 6, "allocated": 6, "treated": 5, "completed": 1,
+                                                "discontinued": 4, "ongoing": 1, "efficacy": 5, "safety": 5}
 
 
 def test_check_flow_passes_on_a_consistent_flow():
@@ -104,23 +147,22 @@ def test_check_flow_passes_on_a_consistent_flow():
 
 
 def test_check_flow_count_outside_range():
-    flow = pd.DataFrame({"step": ["Enrolled", "Treated"], "arm": ["All", "A"], "n": [3, 4], "detail": ""})
+    flow = pd.DataFrame({"step": ["enrolled", "treated"], "arm": ["All", "A"], "n": [3, 4]})
     with pytest.raises(ValueError, match=r"participant flow has counts outside 0\.\.3"):
         pop.check_flow(flow, 3)
 
 
 def test_check_flow_negative_count():
-    flow = pd.DataFrame({"step": ["Enrolled", "Treated"], "arm": ["All", "A"], "n": [3, -1], "detail": ""})
+    flow = pd.DataFrame({"step": ["enrolled", "treated"], "arm": ["All", "A"], "n": [3, -1]})
     with pytest.raises(ValueError, match=r"counts outside 0\.\.3"):
         pop.check_flow(flow, 3)
 
 
 def test_check_flow_more_finished_than_allocated():
     flow = pd.DataFrame({
-        "step": ["Enrolled", "Allocated", "Completed the study", "Discontinued", "Allocated", "Completed the study"],
+        "step": ["enrolled", "allocated", "completed", "discontinued", "allocated", "completed"],
         "arm": ["All", "A", "A", "A", "B", "B"],
         "n": [5, 3, 2, 2, 2, 2],
-        "detail": "",
     })
     with pytest.raises(ValueError, match=r"arm A: completed \+ discontinued \(4\) exceed those allocated \(3\)"):
         pop.check_flow(flow, 5)
@@ -188,7 +230,7 @@ def test_baseline_variables_extra_kind_defaults_to_continuous():
 def test_active_descriptors_on_the_fixture_cohort(cohort_dir):
     c = load_cohort(cohort_dir)
     out = pop.active_descriptors(c["adsledai"], 0)
-    assert out.columns.tolist() == ["PARAMCD", "descriptor", "domain", "weight", "n_active", "n", "pct"]
+    assert out.columns.tolist() == ["PARAMCD", "domain", "weight", "n_active", "n", "pct"]
     assert len(out) == 24
     active = out[out["n_active"] > 0]
     assert active[["PARAMCD", "n_active", "n"]].values.tolist() == [
@@ -196,8 +238,7 @@ def test_active_descriptors_on_the_fixture_cohort(cohort_dir):
         ["THROMBO", 1, 3], ["LEUKOP", 1, 3]]
     assert out.set_index("PARAMCD").loc["ARTHRIT", "pct"] == 100.0
     assert out.set_index("PARAMCD").loc["RASH", "pct"] == pytest.approx(200 / 3)
-    assert out.set_index("PARAMCD").loc["SEIZURE", ["descriptor", "domain", "weight"]].tolist() == [
-        "Seizure", "neurological", 8]
+    assert out.set_index("PARAMCD").loc["SEIZURE", ["domain", "weight"]].tolist() == ["neurological", 8]
     week2 = pop.active_descriptors(c["adsledai"], 2)
     assert week2.set_index("PARAMCD").loc[["RASH", "ARTHRIT"], "n_active"].tolist() == [2, 1]
     assert set(week2["n"]) == {2}
@@ -217,3 +258,104 @@ def test_count_by_arm_zeros_and_missing():
     # a condition on fewer rows counts the others as not meeting it
     by, total = pop.count_by_arm(df, pd.Series([True, True], index=[1, 2]), "TRT01A", ["A", "B"])
     assert (by, total) == ({"A": 1, "B": 1}, 2)
+
+
+def test_descriptor_summary_on_the_fixture_cohort(cohort_dir):
+    active = pop.active_descriptors(load_cohort(cohort_dir)["adsledai"], 0)
+    # ARTHRIT in all three subjects at week 0
+    assert pop.descriptor_summary(active) == {"n_descriptors_active": 7, "top": "ARTHRIT", "top_n": 3}
+
+
+def test_descriptor_summary_ties_heavier_weight_then_instrument_order_and_none_active():
+    active = pd.DataFrame({"PARAMCD": ["RASH", "ALOPEC", "ARTHRIT", "FEVER"], "weight": [2, 2, 4, 1],
+                           "n_active": [2, 2, 1, 2]})
+    assert pop.descriptor_summary(active) == {"n_descriptors_active": 4, "top": "RASH", "top_n": 2}
+    assert pop.descriptor_summary(active.assign(n_active=0)) == {"n_descriptors_active": 0, "top": None, "top_n": 0}
+
+
+def test_baseline_activity_on_the_fixture_cohort(cohort_dir):
+    c = load_cohort(cohort_dir)
+    base = pop.baseline_disease(c["adsl"], c["adsledai"])
+    assert pop.baseline_activity(base, 8) == {"median": 8.0, "min": 8.0, "max": 14.0, "n": 3, "n_active": 3,
+                                              "threshold": 8}
+    assert pop.baseline_activity(base, 10)["n_active"] == 1
+
+
+def test_baseline_activity_missing_scores_not_counted():
+    base = pd.DataFrame({"SLEDAIBL": [NAN, 4.0, 6.0]})
+    assert pop.baseline_activity(base, 6) == {"median": 5.0, "min": 4.0, "max": 6.0, "n": 2, "n_active": 1, "threshold": 6}
+
+
+# ---------------------------------------------------------------------------------------
+# Table 1 statistics
+
+
+def baseline_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "TRT01A": ["A"] * 4 + ["B"] * 5,
+        "AGE": [20.0, 30, 40, 50, 60, 25, 35, 45, 55],  # Shapiro-Wilk p = 0.91: mean (SD)
+        "DURDIS": [1.0, 1, 1, 1, 2, 2, 3, 101, NAN],  # skewed: median [IQR]
+        "SEX": ["F", "F", "M", "F", "F", "F", "F", "M", "F"],
+    })
+
+
+STATS = ["variable", "level", "arm", "n", "n_missing", "count", "normal", "mean", "sd", "median", "q1", "q3", "min", "max"]
+
+
+def test_summarize_baseline_continuous_normal():
+    out = pop.summarize_baseline(baseline_frame(), [Variable("AGE", "Age")], "TRT01A", ["A", "B"])
+    assert out.columns.tolist() == STATS
+    assert out[["variable", "arm", "n", "n_missing", "normal"]].values.tolist() == [
+        ["AGE", "A", 4, 0, True], ["AGE", "B", 5, 0, True], ["AGE", "Total", 9, 0, True]]
+    # A: 20..50 mean 35, SD sqrt(500/3) = 12.910; B: mean 44, SD sqrt(820/4) = 14.318;
+    # all nine: mean 40, SD sqrt(1500/8) = 13.693
+    assert out["mean"].tolist() == [35.0, 44.0, 40.0]
+    assert out["sd"].round(3).tolist() == [12.910, 14.318, 13.693]
+    assert out[["min", "max"]].values.tolist() == [[20.0, 50.0], [25.0, 60.0], [20.0, 60.0]]
+
+
+def test_summarize_baseline_continuous_skewed_quartiles_and_missing():
+    out = pop.summarize_baseline(baseline_frame(), [Variable("DURDIS", "Duration")], "TRT01A", ["A", "B"])
+    # quartiles as R's quantile(type = 7): B = 2, 2, 3, 101 -> 2.5 [2.0, 27.5];
+    # all = 1, 1, 1, 1, 2, 2, 3, 101 -> 1.5 [1.0, 2.25]
+    assert out[["arm", "n", "n_missing", "normal", "median", "q1", "q3"]].values.tolist() == [
+        ["A", 4, 0, False, 1.0, 1.0, 1.0], ["B", 4, 1, False, 2.5, 2.0, 27.5], ["Total", 8, 1, False, 1.5, 1.0, 2.25]]
+
+
+def test_summarize_baseline_alpha_decides():
+    # with alpha = 0.95 normality of AGE (p = 0.91) is rejected
+    out = pop.summarize_baseline(baseline_frame(), [Variable("AGE", "Age")], "TRT01A", ["A", "B"], alpha=0.95)
+    assert out["normal"].tolist() == [False] * 3
+
+
+def test_summarize_baseline_categorical_levels_given_from_data_and_only_level():
+    df = baseline_frame().assign(CMHCQFL=["Y", "N", "Y", "Y", "N", "N", "Y", "N", "N"])
+    v = [Variable("SEX", "Sex", "categorical", levels=("M", "F")), Variable("SEX", "Sex", "categorical"),
+         Variable("CMHCQFL", "Hydroxychloroquine", "categorical", only_level="Y")]
+    out = pop.summarize_baseline(df, v, "TRT01A", ["A", "B"])
+    assert out[["variable", "level", "arm", "n", "count"]].values.tolist() == [
+        ["SEX", "M", "A", 4, 1], ["SEX", "M", "B", 5, 1], ["SEX", "M", "Total", 9, 2],
+        ["SEX", "F", "A", 4, 3], ["SEX", "F", "B", 5, 4], ["SEX", "F", "Total", 9, 7],
+        ["SEX", "F", "A", 4, 3], ["SEX", "F", "B", 5, 4], ["SEX", "F", "Total", 9, 7],  # levels from the data: sorted
+        ["SEX", "M", "A", 4, 1], ["SEX", "M", "B", 5, 1], ["SEX", "M", "Total", 9, 2],
+        ["CMHCQFL", "Y", "A", 4, 3], ["CMHCQFL", "Y", "B", 5, 1], ["CMHCQFL", "Y", "Total", 9, 4],
+    ]
+
+
+def test_summarize_baseline_empty_arm_single_subject_and_absent_column():
+    df = pd.DataFrame({"TRT01A": ["A", "B", "B"], "AGE": [30.0, 40.0, 50.0]})
+    v = [Variable("AGE", "Age"), Variable("WEIGHTBL", "Weight"), Variable("SEX", "Sex", "categorical")]
+    out = pop.summarize_baseline(df, v, "TRT01A", ["A", "B", "C"])
+    assert out["variable"].unique().tolist() == ["AGE"]  # absent columns are left out
+    assert rows(out[["arm", "n", "mean", "sd"]]) == [["A", 1, 30.0, None], ["B", 2, 45.0, 7.0710678118654755],
+                                                     ["C", 0, None, None], ["Total", 3, 40.0, 10.0]]
+
+
+def test_check_baseline_passes_and_fails():
+    v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical")]
+    summary = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"])
+    assert pop.check_baseline(summary, ["A", "B"]) is None
+    with pytest.raises(ValueError, match=r"Table 1: variable AGE lacks arms \['Total'\]"):
+        pop.check_baseline(summary[summary["arm"] != "Total"], ["A", "B"])
+    with pytest.raises(ValueError, match=r"Table 1: a category counts more subjects than its arm holds"):
+        pop.check_baseline(summary.assign(count=summary["count"] + 10), ["A", "B"])

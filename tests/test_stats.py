@@ -403,6 +403,31 @@ def test_mixed_model_by_visit_missing_values_dropped():
 
 
 # ---------------------------------------------------------------------------------------
+# is_normal
+
+
+def test_is_normal_small_and_constant_samples():
+    assert stats.is_normal(pd.Series([1.0, 5.0])) is True
+    assert stats.is_normal(pd.Series([2.0, 2.0, 2.0, 2.0, 3.0])) is True  # fewer than 3 distinct values
+    # scipy.stats.shapiro([1, 1, 1, 1, 2, 2, 3, 101]).pvalue = 1.7e-06 (R shapiro.test agrees)
+    assert stats.is_normal(pd.Series([1.0, 1, 1, 1, 2, 2, 3, 101])) is False
+
+
+def test_is_normal_missing_values_left_out_and_alpha():
+    x = pd.Series([20.0, 30, 40, 50, 60, 25, 35, 45, 55, NAN])  # Shapiro-Wilk p = 0.91 without the NaN
+    assert stats.is_normal(x) is True
+    assert stats.is_normal(x, alpha=0.95) is False
+
+
+def test_is_normal_large_samples_use_dagostino_pearson():
+    x = pd.Series(np.random.default_rng(2).normal(size=6000))
+    # above 5,000 values the K-squared test decides: scipy.stats.normaltest(x).pvalue = 0.69
+    assert ss.normaltest(x).pvalue == pytest.approx(0.6948, abs=1e-4)
+    assert stats.is_normal(x) is True
+    assert stats.is_normal(x, alpha=0.7) is False
+
+
+# ---------------------------------------------------------------------------------------
 # compare_groups, spearman
 
 

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from helpers.stats.equivalence import equivalence_verdict, hodges_lehmann, signed_rank_critical, tost_change
+from helpers.stats.equivalence import (
+    equivalence_verdict,
+    hodges_lehmann,
+    signed_rank_critical,
+    tost_change,
+)
 
 
 @pytest.mark.parametrize(("n", "confidence", "expected"), [(10, 0.95, 9), (6, 0.95, 1), (20, 0.95, 53), (5, 0.95, 0)])

@@ -1,12 +1,16 @@
-"""Tests for helpers.present.tables: display formatting, by-arm layout, Table 1, CSV and HTML."""
+"""Tests for helpers.present.tables: display formatting, by-arm layout, Table 1, CSV and HTML,
+and the efficacy tables built from the analyses' codes."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from helpers.analyses import arms
+from helpers.analyses import population as pop
+from helpers.analyses.population import Variable
 from helpers.present import tables as tb
-from helpers.present.tables import ResultTable, Variable
+from helpers.present.tables import ResultTable
 
 NAN = float("nan")
 
@@ -64,22 +68,26 @@ def test_format_estimate_ci_cases():
 # by-arm layout
 
 
-def test_arm_columns_total_only_for_several_arms():
-    assert tb.arm_columns(["IL-2"]) == ["IL-2"]
-    assert tb.arm_columns(["IL-2", "Placebo"]) == ["IL-2", "Placebo", "Total"]
-    assert tb.arm_columns(["IL-2", "Placebo"], total=False) == ["IL-2", "Placebo"]
+# arms_and_total and with_total moved to helpers.analyses.arms (the tables use them); their
+# assertions, kept here until a tests/test_arms.py holds them:
+
+
+def test_arms_and_total_only_for_several_arms():
+    assert arms.arms_and_total(["IL-2"]) == ["IL-2"]
+    assert arms.arms_and_total(["IL-2", "Placebo"]) == ["IL-2", "Placebo", "Total"]
+    assert arms.arms_and_total(["IL-2", "Placebo"], total=False) == ["IL-2", "Placebo"]
 
 
 def test_with_total_stacks_a_total_copy():
     df = pd.DataFrame({"TRT01A": ["A", "B", "B"], "x": [1, 2, 3]})
-    out = tb.with_total(df, "TRT01A", ["A", "B"])
+    out = arms.with_total(df, "TRT01A", ["A", "B"])
     assert out.values.tolist() == [["A", 1], ["B", 2], ["B", 3], ["Total", 1], ["Total", 2], ["Total", 3]]
     assert df["TRT01A"].tolist() == ["A", "B", "B"]  # input unchanged
 
 
 def test_with_total_single_arm_unchanged():
     df = pd.DataFrame({"TRT01A": ["A", "A"], "x": [1, 2]})
-    pd.testing.assert_frame_equal(tb.with_total(df, "TRT01A", ["A"]), df)
+    pd.testing.assert_frame_equal(arms.with_total(df, "TRT01A", ["A"]), df)
 
 
 def test_spread_by_arm_config_order_and_explicit_fill():
@@ -114,12 +122,6 @@ def test_spread_by_arm_numeric_values_keep_numbers():
 # Table 1
 
 
-def test_is_normal_small_and_constant_samples():
-    assert tb.is_normal(pd.Series([1.0, 5.0])) is True
-    assert tb.is_normal(pd.Series([2.0, 2.0, 2.0, 2.0, 3.0])) is True  # fewer than 3 distinct values
-    assert tb.is_normal(pd.Series([1.0, 1, 1, 1, 2, 2, 3, 101])) is False
-
-
 def baseline_frame() -> pd.DataFrame:
     return pd.DataFrame({
         "TRT01A": ["A"] * 4 + ["B"] * 5,
@@ -130,16 +132,21 @@ def baseline_frame() -> pd.DataFrame:
     })
 
 
-def test_summarize_baseline_mean_sd_when_normal():
-    out = tb.summarize_baseline(baseline_frame(), [Variable("AGE", "Age", unit="years")], "TRT01A", ["A", "B"])
+def table1(df: pd.DataFrame, variables, arms, alpha: float = 0.05) -> pd.DataFrame:
+    """Table 1 as shown: the statistics of population.summarize_baseline, formatted."""
+    return tb.format_baseline(pop.summarize_baseline(df, variables, "TRT01A", arms, alpha=alpha), variables, arms)
+
+
+def test_format_baseline_mean_sd_when_normal():
+    out = table1(baseline_frame(), [Variable("AGE", "Age", unit="years")], ["A", "B"])
     assert out.columns.tolist() == ["variable", "row", "statistic", "A", "B", "Total"]
     # A: 20..50 mean 35, SD sqrt(500/3) = 12.9; B: mean 44, SD sqrt(820/4) = 14.3;
     # all nine: mean 40, SD sqrt(1500/8) = 13.7
     assert out.values.tolist() == [["Age, years", "Mean (SD)", "mean (SD)", "35.0 (12.9)", "44.0 (14.3)", "40.0 (13.7)"]]
 
 
-def test_summarize_baseline_median_iqr_when_skewed_and_missing_row():
-    out = tb.summarize_baseline(baseline_frame(), [Variable("DURDIS", "Duration", digits=2)], "TRT01A", ["A", "B"])
+def test_format_baseline_median_iqr_when_skewed_and_missing_row():
+    out = table1(baseline_frame(), [Variable("DURDIS", "Duration", digits=2)], ["A", "B"])
     # quartiles as R's quantile(type = 7): B = 2, 2, 3, 101 -> 2.5 [2.0, 27.5];
     # all = 1, 1, 1, 1, 2, 2, 3, 101 -> 1.5 [1.0, 2.25]
     assert out.values.tolist() == [
@@ -149,15 +156,15 @@ def test_summarize_baseline_median_iqr_when_skewed_and_missing_row():
     ]
 
 
-def test_summarize_baseline_alpha_decides():
+def test_format_baseline_alpha_decides():
     # with alpha = 0.95 normality of AGE (p = 0.91) is rejected
-    out = tb.summarize_baseline(baseline_frame(), [Variable("AGE", "Age")], "TRT01A", ["A", "B"], alpha=0.95)
+    out = table1(baseline_frame(), [Variable("AGE", "Age")], ["A", "B"], alpha=0.95)
     assert out["row"].tolist() == ["Median [IQR]", "Range"]
 
 
-def test_summarize_baseline_categorical_levels_and_labels():
+def test_format_baseline_categorical_levels_and_labels():
     v = Variable("SEX", "Sex", "categorical", levels=("F", "M"), level_labels={"F": "Female", "M": "Male"})
-    out = tb.summarize_baseline(baseline_frame(), [v], "TRT01A", ["A", "B"])
+    out = table1(baseline_frame(), [v], ["A", "B"])
     assert out[["variable", "row", "A", "B", "Total"]].values.tolist() == [
         ["Sex", "Female", "3 (75.0%)", "4 (80.0%)", "7 (77.8%)"],
         ["Sex", "Male", "1 (25.0%)", "1 (20.0%)", "2 (22.2%)"],
@@ -165,35 +172,56 @@ def test_summarize_baseline_categorical_levels_and_labels():
     assert set(out["statistic"]) == {"n (%)"}
 
 
-def test_summarize_baseline_categorical_levels_from_data_sorted():
-    out = tb.summarize_baseline(baseline_frame(), [Variable("SEX", "Sex", "categorical")], "TRT01A", ["A", "B"])
+def test_format_baseline_categorical_levels_from_data_sorted():
+    out = table1(baseline_frame(), [Variable("SEX", "Sex", "categorical")], ["A", "B"])
     assert out["row"].tolist() == ["F", "M"]
 
 
-def test_summarize_baseline_flag_only_level_with_group():
+def test_format_baseline_flag_only_level_with_group():
     flag = Variable("CMHCQFL", "Hydroxychloroquine", "categorical", only_level="Y", group="Concomitant drugs")
     plain = Variable("CMHCQFL", "On hydroxychloroquine", "categorical", only_level="Y")
-    out = tb.summarize_baseline(baseline_frame(), [flag, plain], "TRT01A", ["A", "B"])
+    summary = pop.summarize_baseline(baseline_frame(), [flag], "TRT01A", ["A", "B"])
+    out = tb.format_baseline(summary, [flag, plain], ["A", "B"])
     assert out[["variable", "row", "A", "B", "Total"]].values.tolist() == [
         ["Concomitant drugs", "Hydroxychloroquine", "3 (75.0%)", "1 (20.0%)", "4 (44.4%)"],
         ["On hydroxychloroquine", "n (%)", "3 (75.0%)", "1 (20.0%)", "4 (44.4%)"],
     ]
 
 
-def test_summarize_baseline_empty_arm_and_single_arm():
+def test_format_baseline_empty_arm_and_single_arm():
     df = baseline_frame()
     v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical", levels=("F",))]
-    out = tb.summarize_baseline(df, v, "TRT01A", ["A", "B", "C"])
+    out = table1(df, v, ["A", "B", "C"])
     assert out["C"].tolist() == ["-", "0"]  # explicit, not a hole
-    one = tb.summarize_baseline(df[df["TRT01A"] == "A"], v, "TRT01A", ["A"])
+    one = table1(df[df["TRT01A"] == "A"], v, ["A"])
     assert one.columns.tolist() == ["variable", "row", "statistic", "A"]
     assert one["A"].tolist() == ["35.0 (12.9)", "3 (75.0%)"]
 
 
-def test_summarize_baseline_single_subject_and_absent_column():
+def test_format_baseline_single_subject_and_absent_column():
     df = pd.DataFrame({"TRT01A": ["A", "B", "B"], "AGE": [30.0, 40.0, 50.0]})
-    out = tb.summarize_baseline(df, [Variable("AGE", "Age"), Variable("WEIGHTBL", "Weight")], "TRT01A", ["A", "B"])
+    out = table1(df, [Variable("AGE", "Age"), Variable("WEIGHTBL", "Weight")], ["A", "B"])
     assert out.values.tolist() == [["Age", "Mean (SD)", "mean (SD)", "30.0", "45.0 (7.1)", "40.0 (10.0)"]]
+
+
+def test_format_baseline_from_a_hand_made_summary():
+    summary = pd.DataFrame([
+        {"variable": "AGE", "level": None, "arm": "A", "n": 0, "n_missing": 2, "count": NAN, "normal": False,
+         "mean": NAN, "sd": NAN, "median": NAN, "q1": NAN, "q3": NAN, "min": NAN, "max": NAN},
+    ])
+    out = tb.format_baseline(summary, [Variable("AGE", "Age", digits=0)], ["A"])
+    assert out.values.tolist() == [["Age", "Median [IQR]", "median [IQR]", "-"], ["Age", "Range", "min to max", "-"],
+                                   ["Age", "Missing", "n", "2"]]
+
+
+def test_baseline_table_display_data_and_notes():
+    v = [Variable("AGE", "Age", unit="years")]
+    summary = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"])
+    t = tb.baseline_table(summary, v, ["A", "B"], 0.05, "all enrolled subjects")
+    assert t.display.columns.tolist() == ["variable", "", "A", "B", "Total"]
+    assert t.data.columns.tolist() == ["variable", "row", "statistic", "A", "B", "Total"]
+    assert t.notes[0] == "Population: all enrolled subjects. Categories: n (%)."
+    assert "at the 0.05 level" in t.notes[1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,6 +354,31 @@ def test_comparison_table_percent_and_ratio_scales():
     assert t.display["p"].tolist() == ["0.050", "<0.001"]
 
 
+def test_label_flow_words_and_reasons():
+    flow = pd.DataFrame({
+        "step": ["enrolled", "allocated", "allocated", "course", "course", "discontinued", "discontinued", "efficacy",
+                 "efficacy"],
+        "course": pd.array([None, None, None, 1, 1, None, None, None, None], dtype="Int64"),
+        "flag": ["", "", "", "", "", "", "", "ITTFL", "ITTFL"],
+        "arm": ["All", "A", "B", "A", "B", "A", "B", "A", "B"],
+        "n": [6, 4, 2, 3, 2, 3, 1, 4, 1],
+    })
+    reasons = pd.DataFrame({"arm": ["A", "A", "B"], "reason": ["Withdrawal by subject", "", "Adverse event"], "n": [2, 1, 1]})
+    assert tb.label_flow(flow, reasons).values.tolist() == [
+        ["Enrolled", "All", 6, ""],
+        ["Allocated", "A", 4, ""],
+        ["Allocated", "B", 2, ""],
+        ["Received course 1", "A", 3, ""],
+        ["Received course 1", "B", 2, ""],
+        ["Discontinued", "A", 3, "Withdrawal by subject: 2; reason not given: 1"],
+        ["Discontinued", "B", 1, "Adverse event: 1"],
+        ["Analysed for efficacy (ITTFL)", "A", 4, ""],
+        ["Analysed for efficacy (ITTFL)", "B", 1, ""],
+    ]
+    # without reasons (no DCSREAS) the discontinued rows have no detail
+    assert tb.label_flow(flow)["detail"].tolist() == [""] * 9
+
+
 def test_flow_table_several_arms():
     flow = pd.DataFrame({"step": ["Enrolled", "Treated", "Treated", "Discontinued", "Discontinued"],
                          "arm": ["All", "A", "B", "A", "B"], "n": [5, 3, 2, 1, 0],
@@ -337,3 +390,120 @@ def test_flow_table_several_arms():
         ["Discontinued", "1", "0", "1", "A: Adverse event: 1"],
     ]
     assert t.display.columns.tolist() == ["Step", "A", "B", "Total", "Details"]
+
+
+def test_flow_table_single_arm():
+    flow = pd.DataFrame({"step": ["Enrolled", "Discontinued"], "arm": ["All", "A"], "n": [3, 1],
+                         "detail": ["", "Adverse event: 1"]})
+    t = tb.flow_table(flow, ["A"])
+    assert t.display.values.tolist() == [["Enrolled", "3", ""], ["Discontinued", "1", "Adverse event: 1"]]
+
+
+def test_descriptor_table_names_descriptors():
+    active = pd.DataFrame({"PARAMCD": ["SEIZURE", "LOWCOMP"], "domain": ["neurological", "immunological"],
+                           "weight": [8, 2], "n_active": [0, 3], "n": [4, 4], "pct": [0.0, 75.0]})
+    t = tb.descriptor_table(active)
+    assert t.display.values.tolist() == [["Neurological", "Seizure", "8", "0 (0.0%)"],
+                                         ["Immunological", "Low complement", "2", "3 (75.0%)"]]
+    assert t.data.columns.tolist() == ["PARAMCD", "descriptor", "domain", "weight", "n_active", "n", "pct"]
+    assert t.notes == ["All 24 descriptors of the SLEDAI-2K; weight is the score a descriptor adds when present."]
+    assert active.columns.tolist() == ["PARAMCD", "domain", "weight", "n_active", "n", "pct"]  # input unchanged
+
+
+def test_response_table_states_the_confidence_level():
+    summary = pd.DataFrame({"TRT01A": ["A"], "AVISITN": [2], "responders": [1], "n": [2], "ci_low": [0.0],
+                            "ci_high": [0.9], "method": "Clopper-Pearson"})
+    t = tb.response_table(summary, "TRT01A", ["A"], {2: "Week 2"}, "r", "R", confidence=0.9)
+    assert t.notes[0] == "Responders/subjects (%) [Clopper-Pearson 90% confidence interval]."
+
+
+def resolution_summary() -> pd.DataFrame:
+    return pd.DataFrame({"TRT01A": ["A", "A", "B", "B"], "PARAMCD": ["RASH", "ALL", "RASH", "ALL"],
+                         "responders": [1, 2, 0, 1], "n": [2, 3, 1, 2], "rate": [0.5, 2 / 3, 0.0, 0.5],
+                         "ci_low": [0.0126, 0.0943, 0.0, 0.0126], "ci_high": [0.9874, 0.9916, 0.975, 0.9874],
+                         "method": "Clopper-Pearson", "group": ["skin", "all", "skin", "all"]})
+
+
+def test_resolution_table_rows_in_words_and_label_in_the_csv():
+    t = tb.resolution_table(resolution_summary(), "TRT01A", ["A", "B"], "res", "Resolution", ["A note."], row_label="Subgroup")
+    assert t.display.values.tolist() == [
+        ["Malar or other lupus rash", "1/2 (50.0%) [1.3-98.7]", "0/1 (0.0%) [0.0-97.5]"],
+        ["All subjects", "2/3 (66.7%) [9.4-99.2]", "1/2 (50.0%) [1.3-98.7]"],
+    ]
+    assert t.display.columns.tolist() == ["Subgroup", "A", "B"]
+    assert t.data.columns.tolist() == ["TRT01A", "PARAMCD", "responders", "n", "rate", "ci_low", "ci_high", "method",
+                                       "label", "group"]
+    assert t.notes == ["Responders/subjects (%) [Clopper-Pearson 95% confidence interval].", "A note."]
+
+
+def test_sensitivity_table_names_the_analyses():
+    sens = pd.DataFrame({"k": [4, 4, 6], "imputation": ["nri", "observed", "nri"], "primary": [True, False, False],
+                         "TRT01A": "A", "responders": [3, 3, 2], "n": [4, 3, 4], "rate": [0.75, 1.0, 0.5],
+                         "ci_low": [0.19, 0.29, 0.07], "ci_high": [0.99, 1.0, 0.93], "method": "Clopper-Pearson"})
+    t = tb.sensitivity_table(sens, "TRT01A", ["A"], "sens", "Sensitivity")
+    assert t.display["Analysis"].tolist() == ["SRI-4, non-responder imputation (primary)", "SRI-4, observed cases",
+                                              "SRI-6, non-responder imputation"]
+    assert t.data.columns.tolist() == ["analysis", "TRT01A", "responders", "n", "rate", "ci_low", "ci_high", "method"]
+
+
+def test_components_table_criteria_in_words():
+    failed = pd.DataFrame({"TRT01A": ["A"] * 4, "criterion": ["sledai", "bilag", "pga", "missing"], "n": [2, 0, 1, 1],
+                           "n_nonresponders": [4] * 4})
+    t = tb.components_table(failed, "TRT01A", ["A"], "Week 12")
+    assert t.title == "SRI-4 criteria failed by non-responders at Week 12"
+    assert t.display.values.tolist() == [["SLEDAI-2K reduction", "2 (50.0%)"], ["new BILAG A or > 1 new B", "0 (0.0%)"],
+                                         ["PGA worsened", "1 (25.0%)"], ["missing visit or component", "1 (25.0%)"]]
+    assert t.data.columns.tolist() == ["TRT01A", "reason", "n", "n_nonresponders"]
+
+
+def comparison_rows(test: str = "chisq", converged: bool = True) -> pd.DataFrame:
+    return pd.DataFrame({
+        "endpoint": "SRI4", "analysis": ["rate_difference", "odds_ratio"], "arm": "IL-2", "reference": "Placebo",
+        "estimate": [0.2517, 2.87], "ci_low": [0.0007, 0.98], "ci_high": [0.4632, 8.43],
+        "p_val": [0.0504 if test == "chisq" else 0.0673, 0.0553], "p_chisq": [0.0504, NAN], "p_fisher": [0.0673, NAN],
+        "test": [test, "wald"], "method": [f"Newcombe interval; {'Pearson chi-square test' if test == 'chisq' else 'Fisher' + chr(39) + 's exact test'}",
+                                           "logistic regression adjusted for SLEDAIBL"],
+        "scale": ["percent", "ratio"], "covariate": ["", "SLEDAIBL"], "converged": [True, converged],
+    })
+
+
+def test_response_comparison_table_names_the_test_from_test():
+    t = tb.response_comparison_table(comparison_rows(), "cmp", "Comparisons")
+    assert t.display.values.tolist() == [
+        ["SRI-4 rate difference", "IL-2 - Placebo", "25.2 (0.1 to 46.3)", "0.050",
+         "Newcombe interval; Pearson chi-square test; Fisher exact p = 0.067"],
+        ["SRI-4 odds ratio, adjusted for baseline SLEDAI-2K", "IL-2 vs Placebo", "2.87 (0.98 to 8.43)", "0.055",
+         "logistic regression adjusted for SLEDAIBL"],
+    ]
+    # the CSV keeps every p and the test, and the method as the statistics named it
+    assert {"p_val", "p_chisq", "p_fisher", "test"} <= set(t.data.columns)
+    assert t.data["method"].iloc[0] == "Newcombe interval; Pearson chi-square test"
+    assert t.data.columns.tolist()[:2] == ["analysis", "comparison"]
+
+
+def test_response_comparison_table_fisher_chosen_and_no_convergence():
+    t = tb.response_comparison_table(comparison_rows("fisher", converged=False), "cmp", "Comparisons", confidence=0.9)
+    assert t.display["p"].tolist() == ["0.067", "0.055"]
+    assert t.display["Method"].tolist() == ["Newcombe interval; Fisher's exact test; Pearson chi-square p = 0.050",
+                                            "logistic regression adjusted for SLEDAIBL (did not converge)"]
+    assert "Estimate (90% CI)" in t.display.columns
+
+
+def test_difference_by_visit_table_rows_by_visit():
+    rows = comparison_rows().iloc[:1].assign(AVISITN=12)
+    t = tb.difference_by_visit_table(pd.concat([rows, rows.assign(AVISITN=24)], ignore_index=True),
+                                     {12: "Week 12"}, "d", "Differences")
+    assert t.display["Analysis"].tolist() == ["Week 12", "24"]
+    assert t.display["Method"].tolist() == ["Newcombe interval; Pearson chi-square test"] * 2
+
+
+def test_change_comparison_table_measures_in_words():
+    rows = pd.DataFrame({"measure": ["SLEDAI", "PGA"], "analysis": "change_ancova", "arm": "IL-2", "reference": "Placebo",
+                         "estimate": [-2.47, -0.32], "ci_low": [-5.21, -0.80], "ci_high": [0.26, 0.16],
+                         "p_val": [0.0755, 0.1868], "method": "ANCOVA on change, adjusted for baseline",
+                         "scale": "difference"})
+    t = tb.change_comparison_table(rows, "c", "Change")
+    assert t.display[["Analysis", "Comparison", "Estimate (95% CI)", "p"]].values.tolist() == [
+        ["SLEDAI-2K: change from baseline", "IL-2 - Placebo", "-2.47 (-5.21 to 0.26)", "0.075"],
+        ["PGA: change from baseline", "IL-2 - Placebo", "-0.32 (-0.80 to 0.16)", "0.187"],
+    ]

@@ -1,21 +1,25 @@
 """Efficacy endpoints assembled from a cohort: SRI-k response, SLEDAI-2K, PGA, steroids.
 
-Each function composes the derivations of ``helpers.derive`` on a validated
-:class:`helpers.data.Cohort`, restricted to the efficacy population and labelled with
-the arm, so a chapter gets an analysis-ready frame in one call.
+Each function composes the derivations of ``helpers.derive`` and the statistics of
+``helpers.stats`` on a validated :class:`helpers.data.Cohort`, restricted to the
+efficacy population and labelled with the arm, so a chapter gets an analysis-ready frame
+in one call. Frames are keyed by codes (``AVISITN``, ``PARAMCD``, criterion and analysis
+codes); the words for them are in :mod:`helpers.present.prose.efficacy`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
 
-from helpers import derive
+from helpers import derive, stats
+from helpers.analyses.arms import total_label, with_total
 from helpers.data import Cohort
 
-
-def _with_arm(df: pd.DataFrame, cohort: Cohort, population: str = "efficacy") -> pd.DataFrame:
-    subjects = cohort.population(population)[["USUBJID", cohort.arm_var]]
-    return df.merge(subjects, on="USUBJID", how="inner")
+#: The SRI criteria a non-responder can fail, in the order of the definition, and the
+#: flag of :func:`helpers.derive.derive_sri` each reads (``missing``: not evaluable).
+CRITERIA: dict[str, str] = {"sledai": "CRIT1FL", "bilag": "CRIT2FL", "pga": "CRIT3FL", "missing": "DTYPE"}
 
 
 def sri_response(cohort: Cohort, k: int = 4, imputation: str = "nri") -> pd.DataFrame:
@@ -56,7 +60,7 @@ def sri_response(cohort: Cohort, k: int = 4, imputation: str = "nri") -> pd.Data
         out["DTYPE"] = ""
         out["AVISIT"] = out["AVISITN"].map(labels)
     out["PARAMCD"] = f"SRI{k}"
-    return _with_arm(out, cohort)
+    return cohort.with_population(out)
 
 
 def sledai_totals(cohort: Cohort) -> pd.DataFrame:
@@ -70,7 +74,7 @@ def sledai_by_visit(cohort: Cohort) -> pd.DataFrame:
     cfg = cohort.config
     tot = sledai_totals(cohort)
     tot = derive.derive_chg(derive.derive_base(tot, baseline_week=cfg.baseline_week))
-    return _with_arm(tot, cohort)
+    return cohort.with_population(tot)
 
 
 def measure_by_visit(cohort: Cohort, table: str, population: str = "efficacy") -> pd.DataFrame:
@@ -79,7 +83,135 @@ def measure_by_visit(cohort: Cohort, table: str, population: str = "efficacy") -
     cfg = cohort.config
     df = cohort[table]
     df = derive.derive_chg(derive.derive_base(df, baseline_week=cfg.baseline_week))
-    return _with_arm(df, cohort, population)
+    return cohort.with_population(df, kind=population)
+
+
+# ---------------------------------------------------------------------------------------
+# selecting rows of a by-arm summary
+
+
+def at_week(frame: pd.DataFrame, week: int) -> pd.DataFrame:
+    """The rows of ``frame`` at one visit (``AVISITN == week``)."""
+    return frame[frame["AVISITN"] == week].reset_index(drop=True)
+
+
+def all_subjects(frame: pd.DataFrame, arm: str, arms: Sequence[str], **match: object) -> pd.Series:
+    """The one row of a by-arm summary that holds every subject: the ``Total`` row with
+    several arms, the arm's row with one; among the rows whose columns equal ``match``.
+
+    Raises
+    ------
+    ValueError
+        When there is not exactly one such row.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"TRT01A": ["A", "B", "Total"] * 2, "k": [4, 4, 4, 5, 5, 5], "n": [3, 4, 7, 3, 4, 7],
+    ...                   "responders": [2, 1, 3, 1, 1, 2]})
+    >>> int(all_subjects(s, "TRT01A", ["A", "B"], k=5)["responders"]), int(all_subjects(s[:1], "TRT01A", ["A"])["n"])
+    (2, 3)
+    """
+    who = total_label(arms)
+    rows = frame[frame[arm] == who]
+    for column, value in match.items():
+        rows = rows[rows[column] == value]
+    if len(rows) != 1:
+        raise ValueError(f"all_subjects: {len(rows)} rows with {arm} == {who!r} and {match} (expected one)")
+    return rows.iloc[0]
+
+
+def first_match(frame: pd.DataFrame, **match: object) -> pd.Series:
+    """The first row of ``frame`` whose columns equal ``match``.
+
+    Raises
+    ------
+    ValueError
+        When no row matches.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"measure": ["SLEDAI", "SLEDAI", "PGA"], "arm": ["A", "B", "A"], "estimate": [-2.5, -1.0, -0.3]})
+    >>> float(first_match(f, measure="PGA")["estimate"])
+    -0.3
+    """
+    rows = frame
+    for column, value in match.items():
+        rows = rows[rows[column] == value]
+    if rows.empty:
+        raise ValueError(f"first_match: no row with {match}")
+    return rows.iloc[0]
+
+
+def wide_by_week(summary: pd.DataFrame, arm: str, value: str) -> pd.DataFrame:
+    """One row per arm (in order of appearance) and one column per visit (``AVISITN``)
+    holding ``value``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"TRT01A": ["A", "A", "B", "B"], "AVISITN": [2, 4, 2, 4], "responders": [1, 2, 0, 3]})
+    >>> wide_by_week(s, "TRT01A", "responders").values.tolist()
+    [['A', 1, 2], ['B', 0, 3]]
+    """
+    rows = [{arm: a, **dict(zip(g["AVISITN"].astype(int), g[value], strict=True))}
+            for a, g in summary.groupby(arm, sort=False, observed=True)]
+    return pd.DataFrame(rows)
+
+
+def values_by_week(frame: pd.DataFrame, names: Mapping[str, str]) -> dict[str, object]:
+    """Values of a frame with one row per visit, named by week.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per ``AVISITN``.
+    names : mapping
+        Name template (with ``{week}``) -> column.
+
+    Returns
+    -------
+    dict
+        ``template.format(week=w)`` -> the column's value at week ``w``, for every row.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"AVISITN": [2, 4], "estimate": [0.1, 0.2]})
+    >>> values_by_week(f, {"diff_week{week}": "estimate"})
+    {'diff_week2': 0.1, 'diff_week4': 0.2}
+    """
+    if frame["AVISITN"].duplicated().any():
+        raise ValueError("values_by_week: the frame has several rows for a visit; select one comparison first")
+    weeks = frame["AVISITN"].astype(int).tolist()
+    return {template.format(week=w): v for template, column in names.items()
+            for w, v in zip(weeks, frame[column].tolist(), strict=True)}
+
+
+# ---------------------------------------------------------------------------------------
+# SRI response
+
+
+def summarize_by_visit(sri: pd.DataFrame, arm: str, arms: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
+    """Responders at every visit, by arm and (with several arms) in total.
+
+    Returns
+    -------
+    DataFrame
+        From :func:`helpers.stats.summarize_response` with ``by=[arm, "AVISITN"]``: the
+        arms, then ``Total``.
+    """
+    return stats.summarize_response(with_total(sri, arm, arms), by=[arm, "AVISITN"], confidence=confidence)
+
+
+def change_by_visit(bds: pd.DataFrame, arm: str, arms: Sequence[str], baseline_week: int = 0) -> pd.DataFrame:
+    """The change from baseline at every visit, by arm and (with several arms) in total,
+    tested against baseline (Wilcoxon signed-rank, Holm-adjusted across the visits and
+    arms of the frame).
+
+    Returns
+    -------
+    DataFrame
+        From :func:`helpers.stats.paired_tests_by_visit` with ``by=[arm]``.
+    """
+    return stats.paired_tests_by_visit(with_total(bds, arm, arms), by=[arm], baseline_week=baseline_week)
 
 
 def failed_components(sri: pd.DataFrame, week: int, arm: str) -> pd.DataFrame:
@@ -93,37 +225,57 @@ def failed_components(sri: pd.DataFrame, week: int, arm: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per arm and reason: ``arm``, ``reason`` (``"SLEDAI-2K reduction"``,
-        ``"new BILAG A or > 1 new B"``, ``"PGA worsened"``, ``"missing visit or
-        component"``), ``n`` (non-responders with that reason; one subject can fail
-        several criteria), ``n_nonresponders``.
+        One row per arm and criterion: ``arm``, ``criterion`` (a code of
+        :data:`CRITERIA`: ``sledai`` the SLEDAI-2K reduction, ``bilag`` a new BILAG A or
+        more than one new B, ``pga`` a worse PGA, ``missing`` a missing visit or
+        component), ``n`` (non-responders who failed it; one subject can fail several),
+        ``n_nonresponders``.
 
     Examples
     --------
     >>> sri = pd.DataFrame({"TRT01A": "A", "AVISITN": 6, "AVAL": [1.0, 0.0, 0.0],
     ...                     "CRIT1FL": ["Y", "N", "N"], "CRIT2FL": ["Y", "Y", "N"],
     ...                     "CRIT3FL": ["Y", "Y", "Y"], "DTYPE": ["", "", ""]})
-    >>> failed_components(sri, 6, "TRT01A")[["reason", "n"]]
-                          reason  n
-    0         SLEDAI-2K reduction  2
-    1    new BILAG A or > 1 new B  1
-    2                PGA worsened  0
-    3  missing visit or component  0
+    >>> failed_components(sri, 6, "TRT01A")[["criterion", "n"]]
+      criterion  n
+    0    sledai  2
+    1     bilag  1
+    2       pga  0
+    3   missing  0
     """
     at = sri[(sri["AVISITN"] == week) & (sri["AVAL"] == 0)]
     rows = []
     for a in pd.unique(sri[arm]):
         g = at[at[arm] == a]
-        missing = (g["DTYPE"] == "NRI")
-        reasons = {
-            "SLEDAI-2K reduction": (g["CRIT1FL"] == "N").sum(),
-            "new BILAG A or > 1 new B": (g["CRIT2FL"] == "N").sum(),
-            "PGA worsened": (g["CRIT3FL"] == "N").sum(),
-            "missing visit or component": missing.sum(),
-        }
-        for reason, n in reasons.items():
-            rows.append({arm: a, "reason": reason, "n": int(n), "n_nonresponders": len(g)})
-    return pd.DataFrame(rows)
+        for code, flag in CRITERIA.items():
+            n = (g[flag] == "NRI").sum() if code == "missing" else (g[flag] == "N").sum()
+            rows.append({arm: a, "criterion": code, "n": int(n), "n_nonresponders": len(g)})
+    return pd.DataFrame(rows, columns=[arm, "criterion", "n", "n_nonresponders"])
+
+
+def nonresponder_counts(failed: pd.DataFrame, arm: str) -> dict[str, int]:
+    """Non-responders over all arms, and how many failed each criterion.
+
+    Parameters
+    ----------
+    failed : DataFrame
+        From :func:`failed_components`.
+
+    Returns
+    -------
+    dict
+        ``nonresponders`` and one count per criterion code of :data:`CRITERIA`.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"TRT01A": ["A", "A", "B", "B"], "criterion": ["sledai", "missing"] * 2,
+    ...                   "n": [2, 1, 0, 1], "n_nonresponders": [3, 3, 1, 1]})
+    >>> nonresponder_counts(f, "TRT01A")
+    {'nonresponders': 4, 'sledai': 2, 'missing': 2}
+    """
+    out = {"nonresponders": int(failed.drop_duplicates(arm)["n_nonresponders"].sum())}
+    out.update({code: int(n) for code, n in failed.groupby("criterion", sort=False)["n"].sum().items()})
+    return out
 
 
 def response_wide(sri: pd.DataFrame, arm: str) -> pd.DataFrame:
@@ -142,80 +294,67 @@ def subject_response_at(sri: pd.DataFrame, week: int, cohort: Cohort) -> pd.Data
     return out
 
 
-
-def response_comparisons(at: pd.DataFrame, arm: str, arms, reference: str, confidence: float = 0.95,
-                         covariate: str = "SLEDAIBL", label: str = "SRI-4") -> pd.DataFrame:
-    """Each arm against the reference arm: difference in response rates and adjusted odds ratio.
+def sri_sensitivity(cohort: Cohort, week: int, arm: str, arms: Sequence[str], confidence: float = 0.95,
+                    primary: pd.DataFrame | None = None, stricter: Sequence[int] = (5, 6)) -> pd.DataFrame:
+    """The primary end point (SRI-4, non-responder imputation) and its sensitivity
+    analyses at one week: observed cases, and stricter thresholds (SRI-k).
 
     Parameters
     ----------
-    at : DataFrame
-        One row per subject at one visit: ``arm``, ``AVAL`` (1/0) and ``covariate``
-        (from :func:`subject_response_at`).
+    cohort : Cohort
+    week : int
+    arm, arms : str, sequence of str
+    confidence : float
+    primary : DataFrame, optional
+        The primary analysis' response (from :func:`sri_response`), when already
+        computed.
+    stricter : sequence of int
+        The thresholds ``k`` of the stricter analyses (non-responder imputation).
 
     Returns
     -------
     DataFrame
-        Rows for :func:`helpers.present.tables.comparison_table`: ``analysis``, ``comparison``,
-        ``estimate``, ``ci_low``, ``ci_high``, ``p_val``, ``method``, ``scale``, and
-        ``p_fisher`` for the rate difference.
+        One row per analysis and arm (then ``Total``): ``k``, ``imputation`` (``nri`` or
+        ``observed``), ``primary`` (bool), the arm, ``responders``, ``n``, ``rate``,
+        ``ci_low``, ``ci_high``, ``method``; the primary analysis first, then observed
+        cases, then the stricter thresholds.
     """
-    from helpers import stats
-
-    rows = []
-    for r in _rate_differences(at, arm, arms, reference, confidence):
-        rows.append({**r, "analysis": f"{label} rate difference",
-                     "method": r["method"] + f"; Fisher exact p = {r['p_fisher']:.3f}"})
-    logit = stats.logistic_regression(at, "AVAL", arm, reference, [covariate], confidence)
-    for r in logit.itertuples(index=False):
-        rows.append({"analysis": f"{label} odds ratio, adjusted for baseline SLEDAI-2K", "comparison": f"{r.term} vs {reference}",
-                     "estimate": r.odds_ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_val": r.p_val,
-                     "p_fisher": float("nan"), "method": r.method + ("" if r.converged else " (did not converge)"),
-                     "scale": "ratio", "arm": r.term})
-    return pd.DataFrame(rows)
-
-
-def summarize_variants(variants: dict[str, pd.DataFrame], week: int, arm: str, arms, confidence: float = 0.95) -> pd.DataFrame:
-    """Responders at one week under several analyses (imputation, threshold), by arm and total.
-
-    Parameters
-    ----------
-    variants : dict
-        Analysis label -> response frame from :func:`sri_response`.
-
-    Returns
-    -------
-    DataFrame
-        ``analysis``, ``arm``, ``responders``, ``n``, ``rate``, ``ci_low``, ``ci_high``,
-        ``method``, in the order of ``variants``.
-    """
-    from helpers import stats
-    from helpers.present.tables import with_total
-
+    variants = [(4, "nri", primary if primary is not None else sri_response(cohort, 4, "nri")),
+                (4, "observed", sri_response(cohort, 4, "observed"))]
+    variants += [(k, "nri", sri_response(cohort, k, "nri")) for k in stricter]
     parts = []
-    for label, df in variants.items():
-        at = with_total(df[df["AVISITN"] == week], arm, arms)
-        s = stats.summarize_response(at, by=[arm], confidence=confidence)
-        s.insert(0, "analysis", label)
+    for i, (k, imputation, df) in enumerate(variants):
+        s = stats.summarize_response(with_total(df[df["AVISITN"] == week], arm, arms), by=[arm], confidence=confidence)
+        s.insert(0, "primary", i == 0)
+        s.insert(0, "imputation", imputation)
+        s.insert(0, "k", k)
         parts.append(s)
     return pd.concat(parts, ignore_index=True)
 
 
-def change_comparisons(measures: dict[str, pd.DataFrame], week: int, arm: str, arms, reference: str,
-                       confidence: float = 0.95) -> pd.DataFrame:
-    """ANCOVA of the change from baseline at ``week`` for each measure, each arm against
-    the reference; rows for :func:`helpers.present.tables.comparison_table`."""
-    from helpers import stats
+def observed_cases_hold(primary: Mapping, observed: Mapping) -> bool | None:
+    """Whether the primary result holds in observed cases: the response rate with missed
+    visits left out is not below the lower confidence limit of the primary (non-responder
+    imputation) rate. None when either is missing.
 
-    rows = []
-    for label, bds in measures.items():
-        at = bds[bds["AVISITN"] == week]
-        res = stats.ancova_change(at, arm, reference, confidence=confidence)
-        for r in res.itertuples(index=False):
-            rows.append({"analysis": f"{label}: change from baseline", "comparison": f"{r.term} - {reference}",
-                         "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_val": r.p_val,
-                         "method": r.method, "scale": "difference", "arm": r.term})
-    return pd.DataFrame(rows)
+    Parameters
+    ----------
+    primary : mapping
+        ``ci_low`` of the primary analysis (e.g. a row of :func:`sri_sensitivity`).
+    observed : mapping
+        ``rate`` of the observed-cases analysis.
+
+    Examples
+    --------
+    >>> observed_cases_hold({"ci_low": 0.76}, {"rate": 0.92}), observed_cases_hold({"ci_low": 0.3}, {"rate": 0.25})
+    (True, False)
+    >>> observed_cases_hold({"ci_low": float("nan")}, {"rate": 0.25}) is None
+    True
+    """
+    low, rate = primary["ci_low"], observed["rate"]
+    if pd.isna(low) or pd.isna(rate):
+        return None
+    return bool(rate >= low)
 
 
 def check_response(sri: pd.DataFrame, weeks, sensitivity: pd.DataFrame, week: int, arm: str) -> None:
@@ -223,48 +362,139 @@ def check_response(sri: pd.DataFrame, weeks, sensitivity: pd.DataFrame, week: in
 
     Every subject appears once at every scheduled week (non-responder imputation), rates
     lie in [0, 1], and SRI-(k+1) responders never outnumber SRI-k responders.
+
+    Parameters
+    ----------
+    sensitivity : DataFrame
+        From :func:`sri_sensitivity`.
     """
     counts = sri.groupby("USUBJID")["AVISITN"].agg(["size", "nunique"])
     if not ((counts["size"] == len(weeks)) & (counts["nunique"] == len(weeks))).all():
         raise ValueError("SRI response: a subject does not have exactly one row per scheduled week")
     if not sensitivity["rate"].dropna().between(0, 1).all():
         raise ValueError("a response rate lies outside [0, 1]")
-    nri = sensitivity[sensitivity["analysis"].str.contains("non-responder imputation")]
+    nri = sensitivity[sensitivity["imputation"] == "nri"]
     for a, g in nri.groupby(arm):
-        ordered = g.sort_values("analysis", key=lambda s: s.str.extract(r"SRI-(\d)")[0].astype(int))
+        ordered = g.sort_values("k", kind="stable")
         if (ordered["responders"].diff().dropna() > 0).any():
             raise ValueError(f"arm {a}: a stricter SRI threshold has more responders than a looser one")
 
 
-def rate_differences_by_week(sri: pd.DataFrame, arm: str, arms, reference: str, visit_labels: dict[int, str],
-                             confidence: float = 0.95) -> pd.DataFrame:
-    """Difference in response rate against the reference arm at every visit.
-
-    Returns
-    -------
-    DataFrame
-        Rows for :func:`helpers.present.tables.comparison_table` (``analysis`` is the visit
-        label), plus ``AVISITN``, ``arm`` and ``p_fisher``.
-    """
-    rows = []
-    for week in sorted(sri["AVISITN"].unique()):
-        for r in _rate_differences(sri[sri["AVISITN"] == week], arm, arms, reference, confidence):
-            rows.append({"AVISITN": int(week), **r, "analysis": visit_labels.get(int(week), str(week))})
-    return pd.DataFrame(rows)
+# ---------------------------------------------------------------------------------------
+# comparisons between arms
 
 
-def _rate_differences(at: pd.DataFrame, arm: str, arms, reference: str, confidence: float) -> list[dict]:
-    """Each arm against the reference: difference in response rate (``AVAL`` 1/0)."""
-    from helpers import stats
-
+def _rate_comparisons(at: pd.DataFrame, arm: str, arms: Sequence[str], reference: str, confidence: float) -> list[dict]:
+    """Each arm against the reference: :func:`helpers.stats.compare_rates` of ``AVAL`` (1/0),
+    the chi-square test's p as ``p_val``."""
     ref = at[at[arm] == reference]
     rows = []
     for a in arms:
         if a == reference:
             continue
         g = at[at[arm] == a]
-        r = stats.compare_rates(int(g["AVAL"].sum()), len(g), int(ref["AVAL"].sum()), len(ref), confidence).iloc[0]
-        rows.append({"comparison": f"{a} - {reference}", "arm": a, "estimate": r["estimate"], "ci_low": r["ci_low"],
-                     "ci_high": r["ci_high"], "p_val": r["p_val"], "p_fisher": r["p_fisher"],
-                     "method": "Newcombe interval; Pearson chi-square test", "scale": "percent"})
+        r = stats.compare_rates(int(g["AVAL"].sum()), len(g), int(ref["AVAL"].sum()), len(ref), confidence, test="chisq")
+        rows.append({"analysis": "rate_difference", "arm": a, "reference": reference,
+                     **r.iloc[0][["estimate", "ci_low", "ci_high", "p_val", "p_chisq", "p_fisher", "test", "method"]].to_dict(),
+                     "scale": "percent"})
     return rows
+
+
+def response_comparisons(at: pd.DataFrame, arm: str, arms: Sequence[str], reference: str, confidence: float = 0.95,
+                         covariate: str = "SLEDAIBL", endpoint: str = "SRI4") -> pd.DataFrame:
+    """Each arm against the reference arm: difference in response rates and adjusted odds ratio.
+
+    Parameters
+    ----------
+    at : DataFrame
+        One row per subject at one visit: ``arm``, ``AVAL`` (1/0) and ``covariate``
+        (from :func:`subject_response_at`).
+    endpoint : str
+        The response's ``PARAMCD``, carried to the output.
+
+    Returns
+    -------
+    DataFrame
+        Per compared arm, a ``rate_difference`` row (from :func:`helpers.stats.compare_rates`
+        with the chi-square test: ``p_val`` is ``p_chisq``, ``test`` says so) then an
+        ``odds_ratio`` row (logistic regression on the arm and ``covariate``): ``endpoint``,
+        ``analysis``, ``arm``, ``reference``, ``estimate``, ``ci_low``, ``ci_high``,
+        ``p_val``, ``p_chisq``, ``p_fisher``, ``test``, ``method``, ``scale`` (``percent``
+        or ``ratio``), ``covariate``, ``converged``.
+    """
+    rows = [{**r, "covariate": "", "converged": True} for r in _rate_comparisons(at, arm, arms, reference, confidence)]
+    logit = stats.logistic_regression(at, "AVAL", arm, reference, [covariate], confidence)
+    for r in logit.itertuples(index=False):
+        rows.append({"analysis": "odds_ratio", "arm": r.term, "reference": reference, "estimate": r.odds_ratio,
+                     "ci_low": r.ci_low, "ci_high": r.ci_high, "p_val": r.p_val, "p_chisq": float("nan"),
+                     "p_fisher": float("nan"), "test": "wald", "method": r.method, "scale": "ratio",
+                     "covariate": covariate, "converged": bool(r.converged)})
+    out = pd.DataFrame(rows)
+    out.insert(0, "endpoint", endpoint)
+    return out
+
+
+def primary_comparison(comparisons: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The rate difference and the odds ratio of the first compared arm.
+
+    Parameters
+    ----------
+    comparisons : DataFrame
+        From :func:`response_comparisons`.
+    """
+    first = comparisons["arm"].iloc[0]
+    return (first_match(comparisons, arm=first, analysis="rate_difference"),
+            first_match(comparisons, arm=first, analysis="odds_ratio"))
+
+
+def rate_differences_by_week(sri: pd.DataFrame, arm: str, arms: Sequence[str], reference: str,
+                             confidence: float = 0.95) -> pd.DataFrame:
+    """Difference in response rate against the reference arm at every visit.
+
+    Returns
+    -------
+    DataFrame
+        One row per visit and compared arm: ``AVISITN``, then the columns of the
+        ``rate_difference`` rows of :func:`response_comparisons` (``p_val`` is the
+        chi-square test's).
+    """
+    rows = []
+    for week in sorted(sri["AVISITN"].unique()):
+        rows += [{"AVISITN": int(week), **r} for r in _rate_comparisons(sri[sri["AVISITN"] == week], arm, arms, reference,
+                                                                           confidence)]
+    return pd.DataFrame(rows)
+
+
+def first_comparison(by_week: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the first compared arm (one per visit) of :func:`rate_differences_by_week`."""
+    return by_week[by_week["arm"] == by_week["arm"].iloc[0]].reset_index(drop=True)
+
+
+def change_comparisons(measures: Sequence[pd.DataFrame], week: int, arm: str, arms: Sequence[str], reference: str,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """ANCOVA of the change from baseline at ``week`` for each measure, each arm against
+    the reference.
+
+    Parameters
+    ----------
+    measures : sequence of DataFrame
+        Per-visit frames with ``PARAMCD``, ``AVISITN``, ``CHG``, ``BASE`` and the arm
+        (from :func:`sledai_by_visit`, :func:`measure_by_visit`).
+
+    Returns
+    -------
+    DataFrame
+        One row per measure and compared arm: ``measure`` (the ``PARAMCD``),
+        ``analysis`` (``change_ancova``), ``arm``, ``reference``, ``estimate``,
+        ``ci_low``, ``ci_high``, ``p_val``, ``method``, ``scale`` (``difference``).
+    """
+    rows = []
+    for bds in measures:
+        at = bds[bds["AVISITN"] == week]
+        res = stats.ancova_change(at, arm, reference, confidence=confidence)
+        code = str(bds["PARAMCD"].iloc[0])
+        for r in res.itertuples(index=False):
+            rows.append({"measure": code, "analysis": "change_ancova", "arm": r.term, "reference": reference,
+                         "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_val": r.p_val,
+                         "method": r.method, "scale": "difference"})
+    return pd.DataFrame(rows)

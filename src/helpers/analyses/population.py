@@ -1,14 +1,30 @@
-"""Who was enrolled, treated and analysed, and what they were like at baseline."""
+"""Who was enrolled, treated and analysed, and what they were like at baseline.
+
+Tidy frames keyed by codes (flow steps, variable names, descriptor codes); the words a
+page shows for them are in :mod:`helpers.present.prose.efficacy` and the tables built
+from them in :mod:`helpers.present.tables`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from helpers import definitions as d
+from helpers.analyses.arms import TOTAL, arms_and_total, with_total
 from helpers.derive import derive_sledai_total
+from helpers.stats import is_normal
+
+#: The steps of a participant flow, in order (``course`` once per treatment course).
+FLOW_STEPS: tuple[str, ...] = (
+    "enrolled", "allocated", "treated", "course", "completed", "discontinued", "ongoing", "efficacy", "safety",
+)
+
+#: The ``arm`` of a flow step taken before allocation (every subject together).
+ALL = "All"
 
 
 def participant_flow(
@@ -26,70 +42,162 @@ def participant_flow(
     ----------
     adsl : DataFrame
         One row per subject: ``USUBJID``, ``arm``, the population flags and, when
-        present, ``EOSSTT`` and ``DCSREAS``.
+        present, ``EOSSTT``.
     arm : str
     arms : sequence of str
     adex : DataFrame, optional
         Doses given (``USUBJID``, ``APERIOD``); without it, "treated" is the safety flag.
     courses : sequence of helpers.data.config.Course
         Treatment courses; a subject "received" a course with at least one dose in it.
+    efficacy_flag, safety_flag : str
+        The population flags (``"Y"`` for members).
 
     Returns
     -------
     DataFrame
-        ``step``, ``arm`` (``"All"`` for enrolment), ``n``, ``detail``; steps in order:
-        enrolled, (allocated,) treated, received course 1..k, completed the study,
-        discontinued (reasons in ``detail``), analysed for efficacy and for safety.
+        ``step`` (a code of :data:`FLOW_STEPS`), ``course`` (the course number on
+        ``course`` rows, else missing), ``flag`` (the population flag on ``efficacy`` and
+        ``safety`` rows, else ``""``), ``arm`` (:data:`ALL` for enrolment), ``n``. Steps in
+        order: enrolled, (allocated, with several arms), treated, a ``course`` row per
+        course, completed, discontinued and (when anyone is) ongoing (with ``EOSSTT``),
+        efficacy, safety; each after enrolment once per arm, zeros included.
 
     Examples
     --------
     >>> adsl = pd.DataFrame({"USUBJID": ["1", "2", "3"], "TRT01A": "IL-2", "ITTFL": "Y",
-    ...                      "SAFFL": "Y", "EOSSTT": ["COMPLETED", "COMPLETED", "DISCONTINUED"],
-    ...                      "DCSREAS": ["", "", "Withdrawal by subject"]})
-    >>> participant_flow(adsl, "TRT01A", ["IL-2"])[["step", "n", "detail"]]
-                             step  n                     detail
-    0                    Enrolled  3
-    1                     Treated  3
-    2         Completed the study  2
-    3                Discontinued  1  Withdrawal by subject: 1
-    4   Analysed for efficacy (ITTFL)  3
-    5     Analysed for safety (SAFFL)  3
+    ...                      "SAFFL": "Y", "EOSSTT": ["COMPLETED", "COMPLETED", "DISCONTINUED"]})
+    >>> participant_flow(adsl, "TRT01A", ["IL-2"])[["step", "flag", "n"]]
+               step   flag  n
+    0      enrolled         3
+    1       treated         3
+    2     completed         2
+    3  discontinued         1
+    4      efficacy  ITTFL  3
+    5        safety  SAFFL  3
     """
-    rows: list[dict] = [{"step": "Enrolled", "arm": "All", "n": len(adsl), "detail": ""}]
-    several = len(arms) > 1
+    rows: list[dict] = [{"step": "enrolled", "course": pd.NA, "flag": "", "arm": ALL, "n": len(adsl)}]
 
-    def per_arm(step: str, mask: pd.Series, detail: dict[str, str] | None = None) -> None:
+    def per_arm(step: str, mask: pd.Series, course=pd.NA, flag: str = "") -> None:
         for a in arms:
-            in_arm = adsl[arm] == a
-            rows.append({"step": step, "arm": a, "n": int((mask & in_arm).sum()), "detail": (detail or {}).get(a, "")})
+            rows.append({"step": step, "course": course, "flag": flag, "arm": a, "n": int((mask & (adsl[arm] == a)).sum())})
 
-    everyone = pd.Series(True, index=adsl.index)
-    if several:
-        per_arm("Allocated", everyone)
-    if adex is not None and len(adex):
-        treated = adsl["USUBJID"].isin(adex["USUBJID"])
-    else:
-        treated = adsl[safety_flag] == "Y"
-    per_arm("Treated", treated)
-    if adex is not None and len(adex) and courses:
+    if len(arms) > 1:
+        per_arm("allocated", pd.Series(True, index=adsl.index))
+    dosed = adex is not None and len(adex)
+    treated = adsl["USUBJID"].isin(adex["USUBJID"]) if dosed else adsl[safety_flag] == "Y"
+    per_arm("treated", treated)
+    if dosed:
         for c in courses:
-            got = adsl["USUBJID"].isin(adex.loc[adex["APERIOD"] == c.number, "USUBJID"])
-            per_arm(f"Received course {c.number}", got)
+            per_arm("course", adsl["USUBJID"].isin(adex.loc[adex["APERIOD"] == c.number, "USUBJID"]), course=c.number)
     if "EOSSTT" in adsl:
-        per_arm("Completed the study", adsl["EOSSTT"] == "COMPLETED")
-        disc = adsl["EOSSTT"] == "DISCONTINUED"
-        details = {}
-        for a in arms:
-            reasons = adsl.loc[disc & (adsl[arm] == a), "DCSREAS"] if "DCSREAS" in adsl else pd.Series(dtype=str)
-            counts = reasons.replace("", "reason not given").value_counts()
-            details[a] = "; ".join(f"{r}: {n}" for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        per_arm("Discontinued", disc, details)
+        per_arm("completed", adsl["EOSSTT"] == "COMPLETED")
+        per_arm("discontinued", adsl["EOSSTT"] == "DISCONTINUED")
         ongoing = adsl["EOSSTT"] == "ONGOING"
         if ongoing.any():
-            per_arm("Ongoing", ongoing)
-    per_arm(f"Analysed for efficacy ({efficacy_flag})", adsl[efficacy_flag] == "Y")
-    per_arm(f"Analysed for safety ({safety_flag})", adsl[safety_flag] == "Y")
-    return pd.DataFrame(rows)
+            per_arm("ongoing", ongoing)
+    per_arm("efficacy", adsl[efficacy_flag] == "Y", flag=efficacy_flag)
+    per_arm("safety", adsl[safety_flag] == "Y", flag=safety_flag)
+    out = pd.DataFrame(rows, columns=["step", "course", "flag", "arm", "n"])
+    out["course"] = out["course"].astype("Int64")
+    return out
+
+
+def discontinuation_reasons(adsl: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
+    """Why subjects discontinued, per arm.
+
+    Parameters
+    ----------
+    adsl : DataFrame
+        ``arm``, ``EOSSTT`` and ``DCSREAS`` (without either, no reasons are known).
+
+    Returns
+    -------
+    DataFrame
+        ``arm``, ``reason`` (``DCSREAS``; ``""`` when left blank), ``n`` (subjects); arms
+        in ``arms`` order, then the most frequent reason first (ties alphabetically).
+        Subjects whose reason is missing (not blank) are not counted.
+
+    Examples
+    --------
+    >>> adsl = pd.DataFrame({"TRT01A": "A", "EOSSTT": ["DISCONTINUED"] * 3 + ["COMPLETED"],
+    ...                      "DCSREAS": ["Adverse event", "", "Adverse event", ""]})
+    >>> discontinuation_reasons(adsl, "TRT01A", ["A"]).values.tolist()
+    [['A', 'Adverse event', 2], ['A', '', 1]]
+    """
+    rows = []
+    if "EOSSTT" in adsl and "DCSREAS" in adsl:
+        disc = adsl["EOSSTT"] == "DISCONTINUED"
+        for a in arms:
+            counts = adsl.loc[disc & (adsl[arm] == a), "DCSREAS"].value_counts()
+            for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                rows.append({"arm": a, "reason": reason, "n": int(n)})
+    return pd.DataFrame(rows, columns=["arm", "reason", "n"])
+
+
+def flow_counts(flow: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
+    """The participant flow with one row per arm (and :data:`~helpers.analyses.arms.TOTAL`
+    with several arms) and one column per step taken by arm.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        From :func:`participant_flow`.
+
+    Returns
+    -------
+    DataFrame
+        ``arm``, then a column per step code of :data:`FLOW_STEPS` taken by arm (not
+        ``enrolled`` nor ``course``), 0 where the flow lacks the step.
+
+    Examples
+    --------
+    >>> flow = pd.DataFrame({"step": ["enrolled", "treated", "treated"], "arm": ["All", "A", "B"], "n": [5, 3, 2]})
+    >>> flow_counts(flow, ["A", "B"])[["arm", "treated", "completed"]].values.tolist()
+    [['A', 3, 0], ['B', 2, 0], ['Total', 5, 0]]
+    """
+    steps = [s for s in FLOW_STEPS if s not in ("enrolled", "course")]
+    rows = []
+    for a in arms:
+        g = flow[flow["arm"] == a]
+        rows.append({"arm": a, **{s: int(g.loc[g["step"] == s, "n"].sum()) for s in steps}})
+    out = pd.DataFrame(rows, columns=["arm", *steps])
+    if len(arms) > 1:
+        out = pd.concat([out, pd.DataFrame([{"arm": TOTAL, **{s: int(out[s].sum()) for s in steps}}])], ignore_index=True)
+    return out
+
+
+def flow_totals(flow: pd.DataFrame) -> dict[str, int]:
+    """The participant flow over every subject: one count per step code of
+    :data:`FLOW_STEPS` (not ``course``), 0 for a step the flow lacks.
+
+    Examples
+    --------
+    >>> flow = pd.DataFrame({"step": ["enrolled", "treated", "treated"], "arm": ["All", "A", "B"], "n": [5, 3, 2]})
+    >>> totals = flow_totals(flow)
+    >>> totals["enrolled"], totals["treated"], totals["completed"]
+    (5, 5, 0)
+    """
+    return {s: int(flow.loc[flow["step"] == s, "n"].sum()) for s in FLOW_STEPS if s != "course"}
+
+
+def check_flow(flow: pd.DataFrame, n_subjects: int) -> None:
+    """Sanity checks a chapter runs on its participant flow; raises ``ValueError``.
+
+    Every count lies between 0 and the number enrolled; per arm, the subjects who
+    completed and who discontinued do not exceed those allocated.
+    """
+    if not flow["n"].between(0, n_subjects).all():
+        raise ValueError(f"participant flow has counts outside 0..{n_subjects}: {flow.to_dict('records')}")
+    for arm, g in flow[flow["arm"] != ALL].groupby("arm"):
+        steps = dict(zip(g["step"], g["n"], strict=True))
+        allocated = steps.get("allocated", n_subjects)
+        done = steps.get("completed", 0) + steps.get("discontinued", 0) + steps.get("ongoing", 0)
+        if "completed" in steps and done > allocated:
+            raise ValueError(f"arm {arm}: completed + discontinued ({done}) exceed those allocated ({allocated})")
+
+
+# ---------------------------------------------------------------------------------------
+# baseline
 
 
 def baseline_disease(
@@ -136,14 +244,42 @@ def baseline_disease(
     return out
 
 
+def baseline_activity(base: pd.DataFrame, threshold: float, column: str = "SLEDAIBL") -> dict[str, float]:
+    """How active the disease was at baseline: the distribution of a score and how many
+    subjects reached ``threshold``.
+
+    Parameters
+    ----------
+    base : DataFrame
+        One row per subject with ``column`` (from :func:`baseline_disease`).
+    threshold : float
+        The score at or above which the disease counts as active (a chapter parameter).
+
+    Returns
+    -------
+    dict
+        ``median``, ``min``, ``max`` of the score; ``n`` (subjects with a score),
+        ``n_active`` (subjects with a score of ``threshold`` or more), ``threshold``.
+
+    Examples
+    --------
+    >>> base = pd.DataFrame({"SLEDAIBL": [14.0, 8.0, 6.0, float("nan")]})
+    >>> baseline_activity(base, 8)
+    {'median': 8.0, 'min': 6.0, 'max': 14.0, 'n': 3, 'n_active': 2, 'threshold': 8}
+    """
+    x = pd.to_numeric(base[column], errors="coerce")
+    return {"median": float(x.median()), "min": float(x.min()), "max": float(x.max()), "n": int(x.notna().sum()),
+            "n_active": int((x >= threshold).sum()), "threshold": threshold}
+
+
 def active_descriptors(adsledai: pd.DataFrame, week: int) -> pd.DataFrame:
     """How many subjects had each SLEDAI-2K descriptor active at a visit.
 
     Returns
     -------
     DataFrame
-        One row per descriptor in instrument order: ``PARAMCD``, ``descriptor``,
-        ``domain``, ``weight``, ``n_active``, ``n`` (subjects assessed), ``pct``.
+        One row per descriptor in instrument order: ``PARAMCD``, ``domain``, ``weight``,
+        ``n_active``, ``n`` (subjects assessed), ``pct``.
 
     Examples
     --------
@@ -156,14 +292,69 @@ def active_descriptors(adsledai: pd.DataFrame, week: int) -> pd.DataFrame:
     n = at["USUBJID"].nunique()
     active = at[at["AVAL"] == 1].groupby("PARAMCD", observed=True)["USUBJID"].nunique()
     rows = [
-        {"PARAMCD": x.code, "descriptor": x.label, "domain": x.domain, "weight": x.weight,
+        {"PARAMCD": x.code, "domain": x.domain, "weight": x.weight,
          "n_active": int(active.get(x.code, 0)), "n": n, "pct": 100 * active.get(x.code, 0) / n if n else np.nan}
         for x in d.SLEDAI_DESCRIPTORS
     ]
     return pd.DataFrame(rows)
 
 
-def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = ()):
+def descriptor_summary(active: pd.DataFrame) -> dict[str, object]:
+    """Which descriptors were active: how many, and the one active in the most subjects
+    (ties: the heavier weight, then the instrument's order).
+
+    Parameters
+    ----------
+    active : DataFrame
+        From :func:`active_descriptors`.
+
+    Returns
+    -------
+    dict
+        ``n_descriptors_active`` (descriptors active in at least one subject), ``top``
+        (the most frequent one's ``PARAMCD``; None when none was active), ``top_n``
+        (subjects with it).
+
+    Examples
+    --------
+    >>> active = pd.DataFrame({"PARAMCD": ["RASH", "ARTHRIT", "FEVER"], "weight": [2, 4, 1], "n_active": [3, 3, 0]})
+    >>> descriptor_summary(active), descriptor_summary(active.assign(n_active=0))
+    ({'n_descriptors_active': 2, 'top': 'ARTHRIT', 'top_n': 3}, {'n_descriptors_active': 0, 'top': None, 'top_n': 0})
+    """
+    n = int((active["n_active"] > 0).sum())
+    if not n:
+        return {"n_descriptors_active": 0, "top": None, "top_n": 0}
+    top = active.sort_values(["n_active", "weight"], ascending=False, kind="stable").iloc[0]
+    return {"n_descriptors_active": n, "top": str(top["PARAMCD"]), "top_n": int(top["n_active"])}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A row block of a baseline table: a column, its label, and how to summarise it.
+
+    ``kind``, ``levels`` and ``only_level`` say what :func:`summarize_baseline` computes;
+    ``label``, ``unit``, ``digits``, ``level_labels`` and ``group`` say how
+    :func:`helpers.present.tables.format_baseline` shows it.
+    """
+
+    column: str
+    label: str
+    kind: str = "continuous"  # or "categorical"
+    unit: str = ""
+    digits: int = 1
+    levels: tuple | None = None  # categorical: order (and labels via ``level_labels``)
+    level_labels: Mapping | None = None
+    only_level: object = None  # categorical: show only this level (e.g. "Y" for a flag)
+    group: str | None = None  # show under this heading, the label as the row (flags)
+
+    def shown_levels(self, values: pd.Series) -> list:
+        """The levels of a categorical variable to summarise, in order."""
+        if self.only_level is not None:
+            return [self.only_level]
+        return list(self.levels) if self.levels is not None else sorted(values.dropna().unique().tolist())
+
+
+def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = ()) -> list[Variable]:
     """The rows of Table 1 for the columns a cohort has, in a fixed clinical order.
 
     Parameters
@@ -176,15 +367,13 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
 
     Returns
     -------
-    list of helpers.present.tables.Variable
+    list of Variable
 
     Examples
     --------
     >>> [v.column for v in baseline_variables(["AGE", "SEX", "CMHCQFL"])]
     ['AGE', 'SEX', 'CMHCQFL']
     """
-    from helpers.present.tables import Variable
-
     known = [
         Variable("AGE", "Age", unit="years", digits=0),
         Variable("SEX", "Sex", "categorical", levels=("F", "M"), level_labels={"F": "Female", "M": "Male"}),
@@ -214,20 +403,97 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
     return out
 
 
-def check_flow(flow: pd.DataFrame, n_subjects: int) -> None:
-    """Sanity checks a chapter runs on its participant flow; raises ``ValueError``.
+#: The columns of :func:`summarize_baseline` after the arm.
+BASELINE_STATISTICS: tuple[str, ...] = (
+    "n", "n_missing", "count", "normal", "mean", "sd", "median", "q1", "q3", "min", "max",
+)
 
-    Every count lies between 0 and the number enrolled; per arm, the subjects who
-    completed and who discontinued do not exceed those allocated.
+
+def summarize_baseline(
+    df: pd.DataFrame,
+    variables: Sequence[Variable],
+    arm: str,
+    arms: Sequence[str],
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Table 1's statistics: each variable summarised by arm and in total.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject with ``arm`` and every variable's column (a variable whose
+        column is absent is left out).
+    variables : sequence of Variable
+    arm : str
+    arms : sequence of str
+        Arm order; with several, a ``Total`` over all subjects follows.
+    alpha : float
+        Level of the test of normality (:func:`helpers.stats.is_normal`, over all
+        subjects) that chooses the summary of a continuous variable: ``normal`` tells
+        whether the mean (SD) or the median [IQR] and range describe it, the same in
+        every arm.
+
+    Returns
+    -------
+    DataFrame
+        One row per variable, level (categorical; missing for continuous) and arm (every
+        arm, zeros included, then ``Total``): ``variable`` (the column), ``level``,
+        ``arm``, ``n`` (continuous: subjects with a value; categorical: subjects in the
+        arm), ``n_missing`` (continuous), ``count`` (categorical: subjects at the level),
+        ``normal`` (continuous), ``mean``, ``sd``, ``median``, ``q1``, ``q3``, ``min``,
+        ``max`` (continuous; quartiles as R's ``quantile(type = 7)``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"TRT01A": ["A"] * 4, "AGE": [20.0, 30.0, 40.0, 50.0], "SEX": ["F", "F", "M", "F"]})
+    >>> v = [Variable("AGE", "Age", unit="years"), Variable("SEX", "Sex", "categorical", levels=("F", "M"))]
+    >>> summarize_baseline(df, v, "TRT01A", ["A"])[["variable", "level", "n", "count", "mean", "sd"]].round(2)
+      variable level  n  count  mean     sd
+    0      AGE   NaN  4    NaN  35.0  12.91
+    1      SEX     F  4    3.0   NaN    NaN
+    2      SEX     M  4    1.0   NaN    NaN
     """
-    if not flow["n"].between(0, n_subjects).all():
-        raise ValueError(f"participant flow has counts outside 0..{n_subjects}: {flow.to_dict('records')}")
-    for arm, g in flow[flow["arm"] != "All"].groupby("arm"):
-        steps = dict(zip(g["step"], g["n"], strict=True))
-        allocated = steps.get("Allocated", n_subjects)
-        done = steps.get("Completed the study", 0) + steps.get("Discontinued", 0) + steps.get("Ongoing", 0)
-        if "Completed the study" in steps and done > allocated:
-            raise ValueError(f"arm {arm}: completed + discontinued ({done}) exceed those allocated ({allocated})")
+    stacked = with_total(df, arm, arms)
+    rows: list[dict] = []
+    for v in variables:
+        if v.column not in df:
+            continue
+        groups = {a: stacked.loc[stacked[arm] == a, v.column] for a in arms_and_total(arms)}
+        if v.kind == "continuous":
+            normal = is_normal(pd.to_numeric(df[v.column], errors="coerce"), alpha)
+            for a, s in groups.items():
+                x = pd.to_numeric(s, errors="coerce")
+                vals = x.dropna()
+                some = len(vals) > 0
+                rows.append({
+                    "variable": v.column, "level": None, "arm": a, "n": len(vals), "n_missing": int(x.isna().sum()),
+                    "count": np.nan, "normal": normal,
+                    "mean": vals.mean() if some else np.nan, "sd": vals.std() if len(vals) > 1 else np.nan,
+                    "median": vals.median() if some else np.nan, "q1": vals.quantile(0.25) if some else np.nan,
+                    "q3": vals.quantile(0.75) if some else np.nan, "min": vals.min() if some else np.nan,
+                    "max": vals.max() if some else np.nan,
+                })
+        else:
+            for level in v.shown_levels(df[v.column]):
+                for a, s in groups.items():
+                    rows.append({"variable": v.column, "level": level, "arm": a, "n": int(len(s)), "n_missing": np.nan,
+                                 "count": int((s == level).sum()), "normal": None})
+    return pd.DataFrame(rows, columns=["variable", "level", "arm", *BASELINE_STATISTICS])
+
+
+def check_baseline(summary: pd.DataFrame, arms: Sequence[str]) -> None:
+    """Checks a chapter runs on Table 1's statistics; raises ``ValueError``.
+
+    Every variable has a row for every arm (and the total with several arms), and no
+    category counts more subjects than its arm holds.
+    """
+    want = set(arms_and_total(arms))
+    for variable, g in summary.groupby("variable", sort=False):
+        missing = sorted(want - set(g["arm"]))
+        if missing:
+            raise ValueError(f"Table 1: variable {variable} lacks arms {missing}")
+    if (summary["count"] > summary["n"]).any():
+        raise ValueError("Table 1: a category counts more subjects than its arm holds")
 
 
 def count_by_arm(df: pd.DataFrame, condition: pd.Series, arm: str, arms: Sequence[str]) -> tuple[dict[str, int], int]:

@@ -1,9 +1,10 @@
 """Tables as a page shows them: tidy data for the CSV download, great_tables for the page.
 
-Builders here take the tidy frames of ``helpers.stats`` and friends and return a
-:class:`ResultTable`: the data a reader downloads (numbers unrounded where they are
-numbers) and a ``great_tables.GT`` that the chapter numbers and captions. Formatting
-helpers (``format_*``) make the display strings; rounding happens only there.
+Builders here take the tidy frames of ``helpers.stats`` and ``helpers.analyses`` and
+return a :class:`ResultTable`: the data a reader downloads (numbers unrounded where they
+are numbers) and a ``great_tables.GT`` that the chapter numbers and captions. The
+display strings come from :mod:`helpers.present.format` (the one place that rounds) and
+the words for codes from :mod:`helpers.present.prose`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from helpers import definitions as d
+from helpers.analyses.arms import TOTAL, arms_and_total
 from helpers.present.format import (
     format_estimate_ci,
     format_median_iqr,
@@ -25,6 +27,8 @@ from helpers.present.format import (
     format_p,
     format_rate_ci,
 )
+from helpers.present.prose import efficacy as words
+from helpers.present.prose import percent
 
 
 @dataclass
@@ -171,31 +175,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+
 # ---------------------------------------------------------------------------------------
 # by-arm layout
-
-
-def arm_columns(arms: Sequence[str], total: bool = True) -> list[str]:
-    """Column order for by-arm tables: the arms, then ``Total`` when there are several."""
-    cols = list(arms)
-    if total and len(arms) > 1:
-        cols.append("Total")
-    return cols
-
-
-def with_total(df: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
-    """Stack a copy of ``df`` labelled ``Total`` under it when there are several arms, so
-    any per-arm summary computed with ``by=arm`` also yields the total column.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"TRT01A": ["A", "B"], "x": [1, 2]})
-    >>> with_total(df, "TRT01A", ["A", "B"])["TRT01A"].tolist()
-    ['A', 'B', 'Total', 'Total']
-    """
-    if len(arms) <= 1:
-        return df
-    return pd.concat([df, df.assign(**{arm: "Total"})], ignore_index=True)
 
 
 def spread_by_arm(
@@ -214,7 +196,7 @@ def spread_by_arm(
     1   b  3  -
     """
     index = list(index)
-    cols = [c for c in arm_columns(arms) if c in set(tidy[arm]) or c in arms]
+    cols = [c for c in arms_and_total(arms) if c in set(tidy[arm]) or c in arms]
     order = tidy[index].drop_duplicates()
     wide = tidy.pivot_table(index=index, columns=arm, values=value, aggfunc="first", observed=True, sort=False)
     wide = wide.reindex(columns=cols).astype(object)
@@ -223,132 +205,53 @@ def spread_by_arm(
     return out.fillna({c: fill for c in cols})
 
 
+def _with_label(frame: pd.DataFrame, label: str = "label", after: str = "method") -> pd.DataFrame:
+    """``frame`` with the words for its ``PARAMCD`` codes in a column ``label`` placed
+    after ``after``."""
+    out = frame.copy()
+    out.insert(list(out.columns).index(after) + 1, label, out["PARAMCD"].astype("str").map(words.item_label))
+    return out
+
+
 # ---------------------------------------------------------------------------------------
-# baseline characteristics
+# participants and baseline characteristics
 
 
-@dataclass(frozen=True)
-class Variable:
-    """A row block of a baseline table: a column, its label, and how to summarise it."""
-
-    column: str
-    label: str
-    kind: str = "continuous"  # or "categorical"
-    unit: str = ""
-    digits: int = 1
-    levels: tuple | None = None  # categorical: order (and labels via ``level_labels``)
-    level_labels: Mapping | None = None
-    only_level: object = None  # categorical: show only this level (e.g. "Y" for a flag)
-    group: str | None = None  # show under this heading, the label as the row (flags)
-
-
-def is_normal(x: pd.Series, alpha: float = 0.05) -> bool:
-    """Whether normality is not rejected at level ``alpha`` (True for fewer than 3 values).
-
-    Shapiro-Wilk up to 5,000 values, where its p value is accurate; D'Agostino and
-    Pearson's K-squared test (scipy ``normaltest``) for larger samples.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> bool(is_normal(pd.Series(np.random.default_rng(1).normal(size=60))))
-    True
-    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=60))))
-    False
-    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=20_000))))
-    False
-    """
-    from scipy.stats import normaltest, shapiro
-
-    v = pd.Series(x).dropna().astype(float)
-    if len(v) < 3 or v.nunique() < 3:
-        return True
-    test = shapiro if len(v) <= 5000 else normaltest
-    return bool(test(v).pvalue >= alpha)
-
-
-def summarize_baseline(
-    df: pd.DataFrame,
-    variables: Sequence[Variable],
-    arm: str,
-    arms: Sequence[str],
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Table 1: each variable summarised by arm and in total.
+def label_flow(flow: pd.DataFrame, reasons: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The participant flow in words: what :func:`flow_table` and
+    :func:`helpers.present.figures.flow_figure` show.
 
     Parameters
     ----------
-    df : DataFrame
-        One row per subject with ``arm`` and every variable's column.
-    variables : sequence of Variable
-    arm : str
-    arms : sequence of str
-        Arm order.
-    alpha : float
-        Level of the Shapiro-Wilk test that chooses the summary of a continuous
-        variable: mean (SD) when normality is not rejected over all subjects, median
-        [IQR] with the range otherwise. The same statistic is used in every arm.
+    flow : DataFrame
+        From :func:`helpers.analyses.population.participant_flow`.
+    reasons : DataFrame, optional
+        From :func:`helpers.analyses.population.discontinuation_reasons`.
 
     Returns
     -------
     DataFrame
-        ``variable``, ``row`` (the statistic or category), one column per arm, ``Total``
-        when there are several arms, and for continuous variables ``statistic``.
+        ``step`` (its words), ``arm``, ``n``, ``detail`` (the discontinuation reasons
+        with their counts on ``discontinued`` rows, else ``""``).
 
     Examples
     --------
-    >>> df = pd.DataFrame({"TRT01A": ["A"] * 4, "AGE": [20.0, 30.0, 40.0, 50.0], "SEX": ["F", "F", "M", "F"]})
-    >>> v = [Variable("AGE", "Age", unit="years"), Variable("SEX", "Sex", "categorical", levels=("F", "M"))]
-    >>> summarize_baseline(df, v, "TRT01A", ["A"])[["variable", "row", "A"]]
-          variable        row            A
-    0  Age, years  Mean (SD)  35.0 (12.9)
-    1          Sex          F     3 (75.0%)
-    2          Sex          M     1 (25.0%)
+    >>> flow = pd.DataFrame({"step": ["enrolled", "course", "discontinued"], "course": [None, 1, None],
+    ...                      "flag": "", "arm": ["All", "A", "A"], "n": [3, 3, 1]})
+    >>> reasons = pd.DataFrame({"arm": ["A"], "reason": [""], "n": [1]})
+    >>> label_flow(flow, reasons).values.tolist()
+    [['Enrolled', 'All', 3, ''], ['Received course 1', 'A', 3, ''], ['Discontinued', 'A', 1, 'reason not given: 1']]
     """
-    stacked = with_total(df, arm, arms)
-    cols = arm_columns(arms)
-    rows: list[dict] = []
-    for v in variables:
-        if v.column not in df:
-            continue
-        label = f"{v.label}, {v.unit}" if v.unit else v.label
-        groups = {a: stacked.loc[stacked[arm] == a, v.column] for a in cols}
-        if v.kind == "continuous":
-            values = pd.to_numeric(df[v.column], errors="coerce")
-            normal = is_normal(values, alpha)
-            if normal:
-                r = {"variable": label, "row": "Mean (SD)", "statistic": "mean (SD)"}
-                for a, s in groups.items():
-                    s = pd.to_numeric(s, errors="coerce").dropna()
-                    r[a] = f"{s.mean():.{v.digits}f} ({s.std():.{v.digits}f})" if len(s) > 1 else format_number(s.mean() if len(s) else np.nan, v.digits)
-                rows.append(r)
-            else:
-                r1 = {"variable": label, "row": "Median [IQR]", "statistic": "median [IQR]"}
-                r2 = {"variable": label, "row": "Range", "statistic": "min to max"}
-                for a, s in groups.items():
-                    s = pd.to_numeric(s, errors="coerce").dropna()
-                    r1[a] = format_median_iqr(s.median(), s.quantile(0.25), s.quantile(0.75), v.digits) if len(s) else "-"
-                    r2[a] = f"{s.min():.{v.digits}f} to {s.max():.{v.digits}f}" if len(s) else "-"
-                rows += [r1, r2]
-            n_missing = {a: int(pd.to_numeric(s, errors="coerce").isna().sum()) for a, s in groups.items()}
-            if any(n_missing.values()):
-                rows.append({"variable": label, "row": "Missing", "statistic": "n", **{a: str(n) for a, n in n_missing.items()}})
-        else:
-            levels = list(v.levels) if v.levels is not None else sorted(df[v.column].dropna().unique().tolist())
-            if v.only_level is not None:
-                levels = [v.only_level]
-            heading = v.group or label
-            for level in levels:
-                if v.only_level is None:
-                    shown = (v.level_labels or {}).get(level, str(level))
-                else:
-                    shown = v.label if v.group else "n (%)"
-                r = {"variable": heading, "row": shown, "statistic": "n (%)"}
-                for a, s in groups.items():
-                    r[a] = format_n_pct(int((s == level).sum()), int(len(s)))
-                rows.append(r)
-    out = pd.DataFrame(rows, columns=["variable", "row", "statistic", *cols])
-    return out.fillna({c: "-" for c in cols})
+    by_arm: dict[str, list[tuple[str, int]]] = {}
+    if reasons is not None:
+        for r in reasons.itertuples(index=False):
+            by_arm.setdefault(r.arm, []).append((r.reason, int(r.n)))
+    rows = []
+    for r in flow.itertuples(index=False):
+        course = None if pd.isna(r.course) else int(r.course)
+        detail = words.reasons_text(by_arm.get(r.arm, [])) if r.step == "discontinued" else ""
+        rows.append({"step": words.flow_step_label(r.step, course, r.flag), "arm": r.arm, "n": int(r.n), "detail": detail})
+    return pd.DataFrame(rows, columns=["step", "arm", "n", "detail"])
 
 
 def flow_table(flow: pd.DataFrame, arms: Sequence[str]) -> ResultTable:
@@ -357,20 +260,20 @@ def flow_table(flow: pd.DataFrame, arms: Sequence[str]) -> ResultTable:
     Parameters
     ----------
     flow : DataFrame
-        From :func:`helpers.analyses.population.participant_flow`.
+        From :func:`label_flow`.
     """
     rows = []
     for step in pd.unique(flow["step"]):
         g = flow[flow["step"] == step]
         row = {"Step": step}
         if set(g["arm"]) == {"All"}:
-            for a in arm_columns(arms):
-                row[a] = str(int(g["n"].iloc[0])) if a == "Total" or len(arms) == 1 else ""
+            for a in arms_and_total(arms):
+                row[a] = str(int(g["n"].iloc[0])) if a == TOTAL or len(arms) == 1 else ""
         else:
             for a in arms:
                 row[a] = str(int(g.loc[g["arm"] == a, "n"].sum()))
             if len(arms) > 1:
-                row["Total"] = str(int(g["n"].sum()))
+                row[TOTAL] = str(int(g["n"].sum()))
         details = [f"{a}: {t}" if len(arms) > 1 else t for a, t in zip(g["arm"], g["detail"], strict=True) if t]
         row["Details"] = "; ".join(details)
         rows.append(row)
@@ -379,44 +282,118 @@ def flow_table(flow: pd.DataFrame, arms: Sequence[str]) -> ResultTable:
                        notes=["Counts are subjects. Details give discontinuation reasons."])
 
 
-def baseline_table(summary: pd.DataFrame, arms: Sequence[str], alpha: float, population: str) -> ResultTable:
-    """Table 1 from :func:`summarize_baseline`."""
-    cols = arm_columns(arms)
-    display = summary[["variable", "row", *cols]].rename(columns={"row": ""})
+def format_baseline(summary: pd.DataFrame, variables: Sequence, arms: Sequence[str]) -> pd.DataFrame:
+    """Table 1 in display strings, from the statistics of
+    :func:`helpers.analyses.population.summarize_baseline`.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`helpers.analyses.population.summarize_baseline`.
+    variables : sequence of helpers.analyses.population.Variable
+        Their labels, units, digits and level labels; in the table's order.
+    arms : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        ``variable`` (label, with the unit), ``row`` (the statistic or category),
+        ``statistic``, one column per arm and ``Total`` with several arms. Continuous
+        variables: ``Mean (SD)`` when normality was not rejected, else ``Median [IQR]``
+        and ``Range``, and a ``Missing`` row when a value is missing; categorical: one
+        row per level, ``n (%)``. A cell with nothing to show is ``-``.
+    """
+    cols = arms_and_total(arms)
+    rows: list[dict] = []
+    for v in variables:
+        s = summary[summary["variable"] == v.column]
+        if s.empty:
+            continue
+        label = f"{v.label}, {v.unit}" if v.unit else v.label
+        if v.kind == "continuous":
+            by = {r["arm"]: r for _, r in s.iterrows()}
+            if bool(s["normal"].iloc[0]):
+                r = {"variable": label, "row": "Mean (SD)", "statistic": "mean (SD)"}
+                for a, x in by.items():
+                    mean = format_number(x["mean"], v.digits)
+                    r[a] = f"{mean} ({format_number(x['sd'], v.digits)})" if x["n"] > 1 else mean
+                rows.append(r)
+            else:
+                r1 = {"variable": label, "row": "Median [IQR]", "statistic": "median [IQR]"}
+                r2 = {"variable": label, "row": "Range", "statistic": "min to max"}
+                for a, x in by.items():
+                    some = x["n"] > 0
+                    r1[a] = format_median_iqr(x["median"], x["q1"], x["q3"], v.digits) if some else "-"
+                    r2[a] = f"{format_number(x['min'], v.digits)} to {format_number(x['max'], v.digits)}" if some else "-"
+                rows += [r1, r2]
+            if (s["n_missing"] > 0).any():
+                rows.append({"variable": label, "row": "Missing", "statistic": "n",
+                             **{a: str(int(x["n_missing"])) for a, x in by.items()}})
+        else:
+            heading = v.group or label
+            for level in pd.unique(s["level"]):
+                at = s[s["level"] == level]
+                if v.only_level is None:
+                    shown = (v.level_labels or {}).get(level, str(level))
+                else:
+                    shown = v.label if v.group else "n (%)"
+                r = {"variable": heading, "row": shown, "statistic": "n (%)"}
+                r.update({x["arm"]: format_n_pct(int(x["count"]), int(x["n"])) for _, x in at.iterrows()})
+                rows.append(r)
+    out = pd.DataFrame(rows, columns=["variable", "row", "statistic", *cols])
+    return out.fillna({c: "-" for c in cols})
+
+
+def baseline_table(summary: pd.DataFrame, variables: Sequence, arms: Sequence[str], alpha: float,
+                   population: str) -> ResultTable:
+    """Table 1 from :func:`helpers.analyses.population.summarize_baseline` (the CSV holds
+    the cells as shown, see :func:`format_baseline`)."""
+    shown = format_baseline(summary, variables, arms)
+    display = shown[["variable", "row", *arms_and_total(arms)]].rename(columns={"row": ""})
     notes = [
         f"Population: {population}. Categories: n (%).",
         f"Continuous variables: mean (SD) where a test of normality over all subjects (Shapiro-Wilk; "
         f"D'Agostino-Pearson above 5,000 subjects) does not reject it at the {alpha:g} level, otherwise "
         f"median [interquartile range] and range.",
     ]
-    return ResultTable("baseline-characteristics", "Baseline characteristics", display, summary, notes,
+    return ResultTable("baseline-characteristics", "Baseline characteristics", display, shown, notes,
                        rowname="", groupname="variable")
 
 
 def descriptor_table(active: pd.DataFrame) -> ResultTable:
     """SLEDAI-2K descriptors active at a visit (from ``population.active_descriptors``)."""
+    data = active.copy()
+    data.insert(list(data.columns).index("PARAMCD") + 1, "descriptor", data["PARAMCD"].map(words.descriptor_label))
     display = pd.DataFrame({
-        "Domain": active["domain"].str.capitalize(),
-        "Descriptor": active["descriptor"],
-        "Weight": active["weight"].astype(str),
-        "Subjects, n (%)": [format_n_pct(int(a), int(n)) for a, n in zip(active["n_active"], active["n"], strict=True)],
+        "Domain": data["domain"].str.capitalize(),
+        "Descriptor": data["descriptor"],
+        "Weight": data["weight"].astype(str),
+        "Subjects, n (%)": [format_n_pct(int(a), int(n)) for a, n in zip(data["n_active"], data["n"], strict=True)],
     })
-    return ResultTable("descriptors-baseline", "SLEDAI-2K descriptors active at baseline", display, active,
-                       notes=["All 24 descriptors of the SLEDAI-2K; weight is the score a descriptor adds when present."],
+    return ResultTable("descriptors-baseline", "SLEDAI-2K descriptors active at baseline", display, data,
+                       notes=[f"All {len(d.SLEDAI_DESCRIPTORS)} descriptors of the SLEDAI-2K; weight is the score a "
+                              "descriptor adds when present."],
                        groupname="Domain")
+
+
+# ---------------------------------------------------------------------------------------
+# response and change
 
 
 def response_table(
     summary: pd.DataFrame, arm: str, arms: Sequence[str], visit_labels: Mapping[int, str],
     name: str, title: str, notes: Sequence[str] = (), row: str = "AVISITN", row_label: str = "Visit",
+    confidence: float = 0.95,
 ) -> ResultTable:
-    """Responders by visit (rows) and arm (columns), ``x/n (%) [95% CI]``.
+    """Responders by visit (rows) and arm (columns), ``x/n (%) [CI]``.
 
     Parameters
     ----------
     summary : DataFrame
         From :func:`helpers.stats.summarize_response` with ``by=[arm, row]``; include a
-        ``Total`` arm (see :func:`with_total`) for the total column.
+        ``Total`` arm (see :func:`helpers.analyses.arms.with_total`) for the total column.
+    confidence : float
+        The level of the intervals in ``summary``, which the note states.
     """
     s = summary.copy()
     s["cell"] = [format_rate_ci(int(r), int(n), lo, hi) for r, n, lo, hi in
@@ -428,8 +405,56 @@ def response_table(
         s[row_label] = s[row]
     display = spread_by_arm(s, [row_label], arm, "cell", arms)
     method = s["method"].iloc[0] if len(s) else ""
-    all_notes = [f"Responders/subjects (%) [{method} 95% confidence interval]."] + list(notes)
+    all_notes = [f"Responders/subjects (%) [{method} {percent(confidence)} confidence interval]."] + list(notes)
     return ResultTable(name, title, display, summary, all_notes)
+
+
+def resolution_table(
+    summary: pd.DataFrame, arm: str, arms: Sequence[str], name: str, title: str, notes: Sequence[str] = (),
+    row_label: str = "Item", confidence: float = 0.95,
+) -> ResultTable:
+    """Resolution (or response) of each item by arm: one row per domain, manifestation or
+    subgroup, named in words (:func:`helpers.present.prose.efficacy.item_label`).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`helpers.analyses.organ.summarize_resolution` or
+        :func:`helpers.analyses.organ.response_by_subgroup`; the CSV holds it with a
+        ``label`` column after ``method``.
+    """
+    return response_table(_with_label(summary), arm, arms, {}, name, title, notes, row="label", row_label=row_label,
+                          confidence=confidence)
+
+
+def sensitivity_table(sens: pd.DataFrame, arm: str, arms: Sequence[str], name: str, title: str,
+                      notes: Sequence[str] = (), confidence: float = 0.95) -> ResultTable:
+    """The primary end point and its sensitivity analyses by arm, one row per analysis.
+
+    Parameters
+    ----------
+    sens : DataFrame
+        From :func:`helpers.analyses.efficacy.sri_sensitivity`; the CSV names each analysis
+        in words (``analysis``) instead of its codes.
+    """
+    data = sens.drop(columns=["k", "imputation", "primary"])
+    data.insert(0, "analysis", [words.sensitivity_label(k, i, p) for k, i, p in
+                                zip(sens["k"], sens["imputation"], sens["primary"], strict=True)])
+    return response_table(data, arm, arms, {}, name, title, notes, row="analysis", row_label="Analysis",
+                          confidence=confidence)
+
+
+def components_table(failed: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str) -> ResultTable:
+    """Which SRI criteria non-responders failed (from ``efficacy.failed_components``); the
+    CSV names each criterion in words (``reason``)."""
+    data = failed.rename(columns={"criterion": "reason"})
+    data["reason"] = data["reason"].map(words.criterion_label)
+    f = data.copy()
+    f["cell"] = [format_n_pct(int(n), int(t)) for n, t in zip(f["n"], f["n_nonresponders"], strict=True)]
+    f["Criterion failed"] = f["reason"]
+    display = spread_by_arm(f, ["Criterion failed"], arm, "cell", arms)
+    return ResultTable("sri-components", f"SRI-4 criteria failed by non-responders at {week_label}", display, data,
+                       ["Non-responders (non-responder imputation) n (% of non-responders); a subject can fail several criteria."])
 
 
 def change_table(
@@ -465,6 +490,10 @@ def change_table(
     return ResultTable(name, title, display, tests, all_notes, groupname="Parameter" if group else None)
 
 
+# ---------------------------------------------------------------------------------------
+# comparisons between arms
+
+
 def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
                      confidence: float = 0.95) -> ResultTable:
     """Between-arm comparisons: one row per analysis with estimate, CI and p.
@@ -486,11 +515,63 @@ def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[
     return ResultTable(name, title, pd.DataFrame(disp), rows, list(notes))
 
 
-def components_table(failed: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str) -> ResultTable:
-    """Which SRI criteria non-responders failed (from ``efficacy.failed_components``)."""
-    f = failed.copy()
-    f["cell"] = [format_n_pct(int(n), int(t)) for n, t in zip(f["n"], f["n_nonresponders"], strict=True)]
-    f["Criterion failed"] = f["reason"]
-    display = spread_by_arm(f, ["Criterion failed"], arm, "cell", arms)
-    return ResultTable("sri-components", f"SRI-4 criteria failed by non-responders at {week_label}", display, failed,
-                       ["Non-responders (non-responder imputation) n (% of non-responders); a subject can fail several criteria."])
+def _comparison(arm: str, reference: str, scale: str) -> str:
+    """``IL-2 - Placebo`` for a difference, ``IL-2 vs Placebo`` for a ratio."""
+    return f"{arm} vs {reference}" if scale == "ratio" else f"{arm} - {reference}"
+
+
+def _labelled(rows: pd.DataFrame, analysis: Sequence[str]) -> pd.DataFrame:
+    """Efficacy comparison rows with ``analysis`` in words and a ``comparison`` column,
+    the columns a :func:`comparison_table` reads first."""
+    out = rows.copy()
+    out["analysis"] = list(analysis)
+    out.insert(0, "comparison", [_comparison(a, ref, s) for a, ref, s in
+                                 zip(out["arm"], out["reference"], out["scale"], strict=True)])
+    first = ["analysis", "comparison"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _method_cell(r) -> str:
+    """The Method cell of an efficacy comparison: the interval and the test named by the
+    row (``test``), the other rate test's p, and a model that did not converge."""
+    if r["analysis"] == "rate_difference":
+        other = "fisher" if r["test"] == "chisq" else "chisq"
+        return f"{r['method']}; {words.RATE_TEST_SHORT[other]} p = {format_p(r['p_' + other])}"
+    return r["method"] + ("" if r.get("converged", True) else " (did not converge)")
+
+
+def response_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
+                              confidence: float = 0.95) -> ResultTable:
+    """The rate difference and the adjusted odds ratio of each arm against the reference.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        From :func:`helpers.analyses.efficacy.response_comparisons`. The page's Method
+        names the interval and the test of ``p`` (from ``test``) and gives the other rate
+        test's p; the CSV holds every p (``p_val``, ``p_chisq``, ``p_fisher``) and ``test``.
+    """
+    analysis = [
+        f"{words.endpoint_label(e)} rate difference" if a == "rate_difference" else
+        f"{words.endpoint_label(e)} odds ratio, adjusted for {words.COVARIATES.get(c, c)}"
+        for e, a, c in zip(rows["endpoint"], rows["analysis"], rows["covariate"], strict=True)
+    ]
+    data = _labelled(rows, analysis)
+    shown = data.assign(method=[_method_cell(r) for _, r in rows.iterrows()])
+    return replace(comparison_table(shown, name, title, notes, confidence), data=data)
+
+
+def difference_by_visit_table(rows: pd.DataFrame, visit_labels: Mapping[int, str], name: str, title: str,
+                              notes: Sequence[str] = (), confidence: float = 0.95) -> ResultTable:
+    """The difference in response rate against the reference arm at every visit (rows
+    named by visit), from :func:`helpers.analyses.efficacy.rate_differences_by_week`."""
+    return comparison_table(_labelled(rows, [visit_labels.get(int(w), str(w)) for w in rows["AVISITN"]]),
+                            name, title, notes, confidence)
+
+
+def change_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
+                            confidence: float = 0.95) -> ResultTable:
+    """The ANCOVA of the change from baseline of each measure, each arm against the
+    reference, from :func:`helpers.analyses.efficacy.change_comparisons`."""
+    analysis = [f"{words.measure_label(m)}: change from baseline" for m in rows["measure"]]
+    return comparison_table(_labelled(rows, analysis), name, title, notes, confidence)

@@ -550,6 +550,47 @@ def random_intercept_reml(y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> d
             "converged": bool(opt.success)}
 
 
+def is_normal(x: pd.Series, alpha: float = 0.05) -> bool:
+    """Whether normality is not rejected at level ``alpha`` (True for fewer than 3 values,
+    or fewer than 3 distinct ones).
+
+    Parameters
+    ----------
+    x : Series
+        The values; missing values are left out.
+    alpha : float
+        Level of the test.
+
+    Returns
+    -------
+    bool
+        True when the test's p value is at least ``alpha``.
+
+    Notes
+    -----
+    Shapiro-Wilk up to 5,000 values, where its p value is accurate; D'Agostino and
+    Pearson's K-squared test (scipy ``normaltest``) for larger samples. Compare R
+    ``shapiro.test(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(is_normal(pd.Series(np.random.default_rng(1).normal(size=60))))
+    True
+    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=60))))
+    False
+    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=20_000))))
+    False
+    """
+    from scipy.stats import normaltest, shapiro
+
+    v = pd.Series(x).dropna().astype(float)
+    if len(v) < 3 or v.nunique() < 3:
+        return True
+    test = shapiro if len(v) <= 5000 else normaltest
+    return bool(test(v).pvalue >= alpha)
+
+
 def compare_groups(
     df: pd.DataFrame, value: str, group: str, groups: Sequence[str] | None = None
 ) -> pd.DataFrame:
