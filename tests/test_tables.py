@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.analyses import arms
 from helpers.analyses import population as pop
 from helpers.analyses.population import Variable
 from helpers.present import tables as tb
@@ -16,78 +15,7 @@ NAN = float("nan")
 
 
 # ---------------------------------------------------------------------------------------
-# formatters
-
-
-@pytest.mark.parametrize(
-    "x, digits, shown",
-    [(3.14159, 2, "3.14"), (2.0, 1, "2.0"), (12.5, 0, "12"), (NAN, 1, "-"), (None, 1, "-"), (pd.NA, 1, "-")],
-)
-def test_format_number_cases(x, digits, shown):
-    assert tb.format_number(x, digits) == shown
-
-
-@pytest.mark.parametrize(
-    "n, total, digits, shown",
-    [(36, 40, 1, "36 (90.0%)"), (0, 40, 1, "0 (0.0%)"), (0, 0, 1, "0"), (1, 3, 1, "1 (33.3%)"),
-     (2, 3, 0, "2 (67%)"), (40, 40, 1, "40 (100.0%)")],
-)
-def test_format_n_pct_cases(n, total, digits, shown):
-    assert tb.format_n_pct(n, total, digits) == shown
-
-
-def test_format_rate_ci_cases():
-    assert tb.format_rate_ci(36, 40, 0.7634, 0.9721) == "36/40 (90.0%) [76.3-97.2]"
-    assert tb.format_rate_ci(0, 10, 0.0, 0.3084971) == "0/10 (0.0%) [0.0-30.8]"
-    assert tb.format_rate_ci(0, 0, NAN, NAN) == "0/0"
-    assert tb.format_rate_ci(1, 3, 0.0084, 0.9057, digits=0) == "1/3 (33%) [1-91]"
-
-
-@pytest.mark.parametrize(
-    "p, digits, shown",
-    [(0.0412, 3, "0.041"), (0.001, 3, "0.001"), (0.000999, 3, "<0.001"), (1e-12, 3, "<0.001"),
-     (1.0, 3, "1.000"), (0.05, 3, "0.050"), (0.004, 2, "<0.01"), (0.01, 2, "0.01"), (NAN, 3, "-"), (None, 3, "-")],
-)
-def test_format_p_cases(p, digits, shown):
-    assert tb.format_p(p, digits) == shown
-
-
-def test_format_median_iqr_cases():
-    assert tb.format_median_iqr(31, 25.5, 38) == "31.0 [25.5, 38.0]"
-    assert tb.format_median_iqr(2.25, 1.0, 3.5, digits=2) == "2.25 [1.00, 3.50]"
-    assert tb.format_median_iqr(NAN, NAN, NAN) == "-"
-
-
-def test_format_estimate_ci_cases():
-    assert tb.format_estimate_ci(0.2517, 0.0007, 0.4632) == "0.25 (0.00 to 0.46)"
-    assert tb.format_estimate_ci(-3.78, -4.72, -2.84, digits=1) == "-3.8 (-4.7 to -2.8)"
-    assert tb.format_estimate_ci(NAN, NAN, NAN) == "-"
-
-
-# ---------------------------------------------------------------------------------------
 # by-arm layout
-
-
-# arms_and_total and with_total moved to helpers.analyses.arms (the tables use them); their
-# assertions, kept here until a tests/test_arms.py holds them:
-
-
-def test_arms_and_total_only_for_several_arms():
-    assert arms.arms_and_total(["IL-2"]) == ["IL-2"]
-    assert arms.arms_and_total(["IL-2", "Placebo"]) == ["IL-2", "Placebo", "Total"]
-    assert arms.arms_and_total(["IL-2", "Placebo"], total=False) == ["IL-2", "Placebo"]
-
-
-def test_with_total_stacks_a_total_copy():
-    df = pd.DataFrame({"TRT01A": ["A", "B", "B"], "x": [1, 2, 3]})
-    out = arms.with_total(df, "TRT01A", ["A", "B"])
-    assert out.values.tolist() == [["A", 1], ["B", 2], ["B", 3], ["Total", 1], ["Total", 2], ["Total", 3]]
-    assert df["TRT01A"].tolist() == ["A", "B", "B"]  # input unchanged
-
-
-def test_with_total_single_arm_unchanged():
-    df = pd.DataFrame({"TRT01A": ["A", "A"], "x": [1, 2]})
-    pd.testing.assert_frame_equal(arms.with_total(df, "TRT01A", ["A"]), df)
 
 
 def test_spread_by_arm_config_order_and_explicit_fill():
