@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 #: Parameters every chapter declares (the build passes them).
-COMMON_PARAMETERS = ("cohort_dir", "data_dir", "profile", "downloads_dir", "downloads_url")
+COMMON_PARAMETERS = ("cohort_dir", "data_dir", "profile", "blind", "downloads_dir", "downloads_url")
 
 #: Numbers allowed in prose: parts of names, citations and fixed definitions.
 ALLOWED_NUMBERS = re.compile(
