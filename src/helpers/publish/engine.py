@@ -12,8 +12,7 @@ point ``papermill.engine``.
 from __future__ import annotations
 
 import ast
-
-from papermill.engines import NBClientEngine
+import functools
 
 
 def _parameter_values(nb) -> dict[str, object]:
@@ -31,15 +30,30 @@ def _parameter_values(nb) -> dict[str, object]:
     return values
 
 
-class TaggedEngine(NBClientEngine):
-    """nbclient, on the cells that apply to the cohort."""
+@functools.cache
+def _tagged_engine() -> type:
+    """The engine class, made on first use: papermill imports this module while it
+    registers its entry points, so the module must not import papermill's engines
+    itself when it loads (that import would come back here half-done)."""
+    from papermill.engines import NBClientEngine
 
-    @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-        from helpers.publish.tags import applies, cohort_facts
+    class TaggedEngine(NBClientEngine):
+        """nbclient, on the cells that apply to the cohort."""
 
-        params = _parameter_values(nb_man.nb)
-        if params.get("cohort_dir"):
-            tables, n_arms = cohort_facts(params["cohort_dir"], params.get("data_dir"))
-            nb_man.nb.cells = [c for c in nb_man.nb.cells if applies(c, tables, n_arms)]
-        return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            from helpers.publish.tags import applies, cohort_facts
+
+            params = _parameter_values(nb_man.nb)
+            if params.get("cohort_dir"):
+                tables, n_arms = cohort_facts(params["cohort_dir"], params.get("data_dir"))
+                nb_man.nb.cells = [c for c in nb_man.nb.cells if applies(c, tables, n_arms)]
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    return TaggedEngine
+
+
+def __getattr__(name: str):
+    if name == "TaggedEngine":
+        return _tagged_engine()
+    raise AttributeError(name)
