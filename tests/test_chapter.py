@@ -190,3 +190,13 @@ def test_glue_frame_of_comparisons_names_the_arms(chapter: Chapter):
 def test_glue_columns(chapter: Chapter):
     chapter.glue_columns(BY_ARM[["TRT01A", "n"]], "doses_{}")
     assert chapter.glued == {"doses_n": 3, "doses_n@IL-2": 2, "doses_n@Placebo": 1}
+
+
+def test_glue_comparisons_two_arms_also_bare(chapter: Chapter):
+    comparisons = pd.DataFrame({"arm": ["IL-2"], "reference": ["Placebo"], "estimate": [0.25], "p_val": [0.0524]})
+    chapter.glue_comparisons(comparisons, {"demo_diff": "estimate", "demo_p": "p_val"}, p_values=("demo_p",))
+    assert chapter.glued == {
+        "demo_diff@IL-2-vs-Placebo": 0.25, "demo_diff": 0.25,
+        "demo_p@IL-2-vs-Placebo": 0.0524, "demo_p": 0.0524,
+        "demo_p_text@IL-2-vs-Placebo": "p = 0.052", "demo_p_text": "p = 0.052",
+    }

@@ -432,7 +432,7 @@ def test_read_cohort_config_unknown_key_suggests_the_closest(write_yaml):
     with pytest.raises(ConfigError) as info:
         read_cohort_config(write_yaml(yml("primary_weeks: 2", "colour: red")))
     first, second = str(info.value).splitlines()
-    assert "line 7, key primary_weeks: unknown key (did you mean 'primary_week'?); known keys are ['alpha', 'analysis', 'arm_var'," in first
+    assert "line 7, key primary_weeks: unknown key (did you mean 'primary_week'?); known keys are ['alpha', 'analysis', 'analysis_hash', 'arm_var'," in first
     assert "line 8, key colour: unknown key; known keys are ['alpha'," in second
 
 

@@ -292,6 +292,34 @@ class Chapter:
                     for arm in glued_arms:
                         self.glue(f"{key}@{arm}", by_arm[arm])
 
+    def glue_comparisons(self, frame: pd.DataFrame, names: Mapping[str, str], by: str = "arm",
+                         p_values: tuple[str, ...] = ()) -> None:
+        """Glue between-arm comparisons, one row per arm compared with the reference.
+
+        Each value is glued as ``<name>@<arm>-vs-<reference>``; with exactly two arms the
+        bare ``<name>`` is that comparison too (an efficacy result's bare name is never
+        a pooled value). Names in ``p_values`` also get ``<name>_text``.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            One row per compared arm, its arm in column ``by`` and the reference in
+            ``reference`` (default: the cohort's reference arm).
+        names : mapping
+            Glue name -> column.
+        """
+        from helpers.present.prose import p_text
+
+        for _, row in frame.iterrows():
+            reference = row["reference"] if "reference" in frame.columns else self.config.reference_arm
+            suffix = f"@{row[by]}-vs-{reference}"
+            for name, column in names.items():
+                values = [(name, row[column])] + ([(f"{name}_text", p_text(row[column]))] if name in p_values else [])
+                for key, value in values:
+                    self.glue(key + suffix, value)
+                    if len(self.arms) == 2:
+                        self.glue(key, value)
+
     def glue_columns(self, frame: pd.DataFrame, template: str, by: str | None = None, total: bool = True) -> None:
         """Glue every column of a one-row-per-arm frame (but ``by``) under
         ``template.format(column)``: for names that depend on the data (a course, a

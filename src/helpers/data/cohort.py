@@ -96,9 +96,11 @@ class Cohort:
         merge of a per-subject or per-visit table with ``adsl`` that analyses use.
 
         ``kind`` is a population of the config (``efficacy``, ``safety``); the arm column
-        is ``arm_var`` (default: the cohort's), replacing any column of that name.
+        is ``arm_var`` (default: the arm variable the config names for that population,
+        e.g. the randomized arm for intention to treat, else the cohort's), replacing any
+        column of that name.
         """
-        arm = arm_var or self.arm_var
+        arm = arm_var or self.config.population_arm(kind)
         subjects = self.population(kind)[["USUBJID", arm]]
         return frame.drop(columns=[arm], errors="ignore").merge(subjects, on="USUBJID", how="inner")
 
