@@ -149,8 +149,9 @@ def test_cohort1_manifestation_resolution(cohort1):
     group = man.drop_duplicates("PARAMCD").set_index("PARAMCD")["PARCAT1"]
     fav = r["PARAMCD"].map(group).isin(["skin", "haematological", "fever"])
     resolved = r["RESFL"] == "Y"
-    assert (int(resolved[fav].sum()), int(fav.sum())) == (115, 133)  # 86%
-    assert (int(resolved[~fav].sum()), int((~fav).sum())) == (35, 59)  # 59%
+    # alopecia is not among the skin manifestations the abstract lists (issue #13)
+    assert (int(resolved[fav].sum()), int(fav.sum())) == (99, 113)  # 88%
+    assert (int(resolved[~fav].sum()), int((~fav).sum())) == (51, 79)  # 65%
 
 
 def test_cohort1_medians(cohort1):
@@ -168,8 +169,11 @@ def test_cohort1_medians(cohort1):
 
 def test_cohort2_populations(cohort2):
     adsl = cohort2["adsl"]
-    assert adsl["TRT01A"].value_counts().to_dict() == {"IL-2": 30, "Placebo": 30}
-    counts = adsl.groupby("TRT01A")[["ITTFL", "SAFFL"]].agg(lambda s: int((s == "Y").sum()))
+    assert adsl["TRT01P"].value_counts().to_dict() == {"IL-2": 30, "Placebo": 30}
+    # the subject randomized but never treated has no actual treatment, as ADaM has it
+    assert adsl["TRT01A"].value_counts().to_dict() == {"IL-2": 29, "Placebo": 30, "": 1}
+    assert (adsl["RANDFL"] == "Y").all()
+    counts = adsl.groupby("TRT01P")[["ITTFL", "SAFFL"]].agg(lambda s: int((s == "Y").sum()))
     assert counts.to_dict() == {"ITTFL": {"IL-2": 29, "Placebo": 30}, "SAFFL": {"IL-2": 29, "Placebo": 30}}
     # The subject randomized but never treated: baseline visit only, no dose, no start date.
     never = adsl[adsl["SAFFL"] == "N"].iloc[0]
@@ -194,7 +198,7 @@ def test_cohort2_baseline_published(cohort2):
     pga = t["adpga"]
     adsl["PGA"] = pga[pga["AVISITN"] == 0].set_index("USUBJID")["AVAL"]
     got = {}
-    for arm, g in adsl.groupby("TRT01A"):
+    for arm, g in adsl.groupby("TRT01P"):  # Table 1 counts the randomized
         got[arm] = {
             "female": int((g["SEX"] == "F").sum()),
             "age": (round(g["AGE"].mean(), 2), round(g["AGE"].std(), 2)),
@@ -436,3 +440,12 @@ def test_descriptor_course_onset_is_exact():
     responding = fall >= 4
     expected = (weeks[None, :] >= onset[:, None]) & ~(weeks[None, :] >= relapse[:, None])
     assert (responding == expected).all()
+
+
+@pytest.mark.parametrize("name", ["nct02084238", "nct02465580"])
+def test_simulated_configs_list_what_the_generator_imposed(name):
+    from helpers.data import read_cohort_config
+
+    imposed = read_cohort_config(ROOT / "data" / name).simulation.get("imposed")
+    assert imposed and all(isinstance(x, str) and x for x in imposed)
+    assert any("SRI-4" in x for x in imposed) and any("Treg" in x for x in imposed)

@@ -119,15 +119,18 @@ class Manifestation:
     group: str
 
 
-#: Clinical manifestations; groups follow the abstract's wording (skin, haematological,
-#: fever) so the published statement can be tested group by group.
+#: Clinical manifestations; groups follow the abstract's wording so the published
+#: statement can be tested group by group: "skin involvement (erythema,
+#: photosensitivity, Raynaud's, vasculitis)", "haematological abnormalities (leukopenia,
+#: thrombocytopenia, anaemia)" and "disease-related fever". Alopecia is not among the
+#: skin manifestations the abstract lists: it is a group of its own.
 MANIFESTATIONS: tuple[Manifestation, ...] = (
     Manifestation("RASH", "Malar or other lupus rash", "skin"),
     Manifestation("PHOTO", "Photosensitivity", "skin"),
     Manifestation("RAYNAUD", "Raynaud's phenomenon", "skin"),
     Manifestation("VASCUL", "Vasculitis", "skin"),
     Manifestation("ORALULC", "Oral ulcers", "mucosal"),
-    Manifestation("ALOPEC", "Alopecia", "skin"),
+    Manifestation("ALOPEC", "Alopecia", "hair"),
     Manifestation("ARTHRIT", "Arthritis", "musculoskeletal"),
     Manifestation("SEROSIT", "Serositis", "serosal"),
     Manifestation("FEVER", "Fever", "fever"),

@@ -138,6 +138,10 @@ COHORT_SCHEMA: dict[str, Any] = {
                 "generator": _text("the name of a generator in helpers.simulate", blank=False),
                 "seed": _whole("a whole number from 0 up", minimum=0),
                 "calibrated_to": _text(),
+                "imposed": {
+                    "type": "array", "x-expected": "a list of what the generator imposed",
+                    "items": _text("a sentence", blank=False),
+                },
             },
         },
         "data_dir": {

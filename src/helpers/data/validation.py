@@ -278,14 +278,25 @@ def check_visits(tables: dict[str, pd.DataFrame], files: dict[str, str], config:
 def check_adsl(adsl: pd.DataFrame, file: str, config: CohortConfig) -> list[Problem]:
     """Subject-level consistency: arms from the config; a reason for every discontinuation."""
     problems = []
-    arm = config.arm_var
-    if config.arms and arm in adsl:
-        bad = ~adsl[arm].isin(config.arms)
+    arm_vars = dict.fromkeys([config.arm_var, *config.population_arms.values()])
+    for arm in arm_vars:
+        if not config.arms or arm not in adsl:
+            continue
+        # A blank arm is a subject without one (randomized but never treated, in TRT01A).
+        bad = ~adsl[arm].isin(config.arms) & (adsl[arm].astype("str").str.strip() != "")
         if bad.any():
             found = sorted(adsl.loc[bad, arm].unique().tolist())
             problems.append(
                 Problem(file, arm, one_based_rows(adsl.index[bad]), f"arms [{', '.join(mask_value(a) for a in found)}] are not among the config's arms {list(config.arms)}")
             )
+    for kind, flag in config.populations.items():
+        arm = config.population_arm(kind)
+        if flag in adsl and arm in adsl:
+            armless = (adsl[flag] == "Y") & (adsl[arm].astype("str").str.strip() == "")
+            if armless.any():
+                problems.append(Problem(file, arm, one_based_rows(adsl.index[armless]),
+                                        f"subjects of the {kind} population ({flag} = Y) without an arm in {arm}, "
+                                        f"by which that population is analysed"))
     if {"EOSSTT", "DCSREAS"} <= set(adsl.columns):
         missing = (adsl["EOSSTT"] == "DISCONTINUED") & (adsl["DCSREAS"] == "")
         if missing.any():

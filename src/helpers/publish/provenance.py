@@ -66,6 +66,20 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _imposed(config: CohortConfig) -> list[str]:
+    """What a simulated cohort's generator imposed (``simulation.imposed``): a claim
+    that "holds" on such data shows that the analysis runs, not that it is true."""
+    imposed = config.simulation.get("imposed") or []
+    if not config.simulated:
+        return []
+    out = ["## What the simulation imposed", "",
+           "The data are simulated. The generator made the following true by construction, so a "
+           "result below that agrees with one of them shows that the analysis runs, not that the "
+           "claim is true of patients:", ""]
+    out += [f"- {md_text(item)}" for item in imposed] or ["- (the cohort config lists nothing)"]
+    return [*out, ""]
+
+
 def provenance_page(
     config: CohortConfig,
     root: Path,
@@ -109,6 +123,7 @@ def provenance_page(
             ],
         ),
         "",
+        *_imposed(config),
         "## Input files",
         "",
         _md_table(

@@ -121,7 +121,7 @@ def check_calibration(tables: dict[str, pd.DataFrame], name: str | CohortSpec) -
 
     # --- populations ---------------------------------------------------------------------
     for arm in spec.arms:
-        a = adsl[adsl["TRT01A"] == arm.name]
+        a = adsl[adsl["TRT01P"] == arm.name]  # as randomized: TRT01A is blank for the untreated
         if len(a) != arm.n:
             problems.append(f"{arm.name}: {len(a)} subjects randomized, expected {arm.n}")
         for flag in ("ITTFL", "SAFFL"):
@@ -137,7 +137,7 @@ def check_calibration(tables: dict[str, pd.DataFrame], name: str | CohortSpec) -
     pga = tables["adpga"]
     pga0 = pga[pga["AVISITN"] == 0].set_index("USUBJID")["AVAL"]
     for arm in spec.arms:
-        a = adsl[adsl["TRT01A"] == arm.name].set_index("USUBJID")
+        a = adsl[adsl["TRT01P"] == arm.name].set_index("USUBJID")  # Table 1 counts the randomized
         where = f"{arm.name} baseline"
         females = int((a["SEX"] == "F").sum())
         if females != arm.n_female:

@@ -345,7 +345,9 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
         "SEX": text(np.where(female, "F", "M").astype(object)),
         "RACE": text(["ASIAN"], np.zeros(n, dtype=np.int32)),
         "TRT01P": text(arm_names, arm_of),
-        "TRT01A": text(arm_names, arm_of),
+        # As ADaM has it: a subject randomized but never treated has no actual treatment.
+        "TRT01A": text([*arm_names, ""], np.where(itt, arm_of, len(arm_names))),
+        "RANDFL": text(["Y"], np.zeros(n, dtype=np.int32)),
         "SAFFL": text(np.where(itt, "Y", "N").astype(object)),
         "ITTFL": text(np.where(itt, "Y", "N").astype(object)),
         "TRTSDT": trtsdt,
