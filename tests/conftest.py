@@ -178,7 +178,8 @@ def sle_config() -> dict:
         "visits": [{"week": w, "label": lab} for w, lab in LABELS.items()],
         "primary_week": 2,
         "courses": [{"number": 1, "start_day": 1, "end_day": 28}, {"number": 2, "start_day": 29, "end_day": 56}],
-        "chapters": ["cohort", "sri"],
+        # every chapter, so that every table is read and validated
+        "chapters": ["cohort", "sri", "organ", "labs", "immunology", "safety"],
     }
 
 

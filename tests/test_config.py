@@ -181,14 +181,14 @@ def test_read_cohort_config_single_arm_has_no_reference(write_yaml):
     assert read_cohort_config(write_yaml({**MINIMAL, "arms": ["IL-2"]})).reference_arm is None
 
 
-def test_read_cohort_config_populations_merge_with_defaults(write_yaml):
-    cfg = read_cohort_config(write_yaml({**MINIMAL, "populations": {"efficacy": "FASFL"}}))
-    assert cfg.populations == {"efficacy": "FASFL", "safety": "SAFFL"}
+def test_read_cohort_config_populations_default(write_yaml):
+    assert read_cohort_config(write_yaml(MINIMAL)).populations == {"efficacy": "ITTFL", "safety": "SAFFL"}
 
 
-def test_read_cohort_config_populations_other_names(write_yaml):
-    cfg = read_cohort_config(write_yaml({**MINIMAL, "populations": {"per_protocol": "PPROTFL"}}))
-    assert cfg.populations == {"efficacy": "ITTFL", "safety": "SAFFL", "per_protocol": "PPROTFL"}
+def test_read_cohort_config_populations_given_are_the_only_ones(write_yaml):
+    # issue #15: a config that names its populations requires only their flags of adsl
+    cfg = read_cohort_config(write_yaml({**MINIMAL, "populations": {"safety": "SAFFL", "per_protocol": "PPROTFL"}}))
+    assert cfg.populations == {"safety": "SAFFL", "per_protocol": "PPROTFL"}
 
 
 def test_read_cohort_config_data_dir_relative_to_the_config(write_yaml):

@@ -23,6 +23,7 @@ from helpers.data import contract as ct
 from helpers.data.config import CohortConfig, read_cohort_config
 from helpers.data.contract import find_table_files  # noqa: F401  (part of this module's API)
 from helpers.data.identifiers import check_identifier_columns, check_identifier_values
+from helpers.data.mapping import apply_mapping, excluded_subjects
 from helpers.data.reading import read_header, read_table
 from helpers.data.validation import (
     check_adsl,
@@ -57,6 +58,12 @@ class Cohort:
     tables: Mapping[str, pd.DataFrame]
     files: dict[str, Path]
     queries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Subjects the config's mapping left out of every analysis (``USUBJID``, ``reason``;
+    #: screen failures, say), for the participant flow.
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["USUBJID", "reason"]))
+    #: Tables present in the data folder that no chapter of the cohort reads: listed, not
+    #: validated.
+    unused: tuple[str, ...] = ()
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, name: str, compute) -> pd.DataFrame:
@@ -130,7 +137,8 @@ def _share(cohort: Cohort) -> Cohort:
     # returned frame changes its own copy, never the memoised one.
     tables = cohort.tables if isinstance(cohort.tables, TableStore) else {
         k: v.copy(deep=False) for k, v in cohort.tables.items()}
-    return Cohort(cohort.config, tables, dict(cohort.files), cohort.queries.copy(deep=False), cohort._derived)
+    return Cohort(cohort.config, tables, dict(cohort.files), cohort.queries.copy(deep=False), cohort.excluded,
+                  cohort.unused, cohort._derived)
 
 
 #: A folder of validated tables this process reads instead of validating again (see
@@ -191,7 +199,8 @@ def write_validated_cache(cohort: Cohort, folder: Path) -> None:
     for name in cohort.tables:
         cohort.tables[name].to_pickle(folder / f"{name}.pkl")
     cohort.queries.to_pickle(folder / "queries.pkl")
-    manifest = {**_manifest(cohort.config, cohort.files), "tables": list(cohort.tables),
+    cohort.excluded.to_pickle(folder / "excluded.pkl")
+    manifest = {**_manifest(cohort.config, cohort.files), "tables": list(cohort.tables), "unused": list(cohort.unused),
                 "files": {k: str(v) for k, v in cohort.files.items()}}
     tmp = folder / ".manifest.json.tmp"
     tmp.write_text(json.dumps(manifest))
@@ -209,7 +218,8 @@ def read_validated_cache(config: CohortConfig, files: dict[str, Path], folder: P
     if manifest.get("signature") != _manifest(config, files)["signature"] or manifest.get("config") != repr(config):
         return None
     return Cohort(config, TableStore(Path(folder), manifest["tables"]), {k: Path(v) for k, v in manifest["files"].items()},
-                  pd.read_pickle(Path(folder) / "queries.pkl"))
+                  pd.read_pickle(Path(folder) / "queries.pkl"), pd.read_pickle(Path(folder) / "excluded.pkl"),
+                  tuple(manifest.get("unused", ())))
 
 
 def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None = None) -> Cohort:
@@ -274,7 +284,10 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     reviewed = config.reviewed_columns
     identifiers: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
-    for name in [n for n in ct.TABLES if n in files]:
+    used = tables_used(config)
+    unused = tuple(n for n in ct.TABLES if n in files and n not in used)
+    excluded = pd.DataFrame(columns=["USUBJID", "reason"])
+    for name in [n for n in ct.TABLES if n in files and n in used]:
         table = ct.TABLES[name]
         try:
             header = read_header(files[name], config.encoding)
@@ -288,6 +301,11 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
             problems.append(Problem(labels[name], "", (), f"cannot be read: {exc}"))
             continue
         identifiers += check_identifier_values(df, labels[name], table, reviewed)
+        df = apply_mapping(df, name, config.mapping)
+        if name == "adsl" and config.mapping.exclude and "USUBJID" in df:
+            excluded = excluded_subjects(df, config.mapping)
+        if len(excluded) and "USUBJID" in df:
+            df = df[~df["USUBJID"].astype("str").isin(excluded["USUBJID"])]
         extra: set[str] = set()
         if name == "adsl":
             extra = {config.arm_var, *config.populations.values()}
@@ -324,7 +342,8 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
         raise IdentifierError(identifiers + problems, str(folder))
     if problems:
         raise DataContractError(problems, str(folder))
-    result = Cohort(config, share_subject_categories(tables), files, queries)
+    result = Cohort(config, share_subject_categories(tables), {k: v for k, v in files.items() if k in used}, queries,
+                    excluded, unused)
     _MEMO.clear()  # one cohort at a time is what a chapter kernel needs
     _MEMO[key] = result
     return _share(result)
@@ -374,7 +393,24 @@ def blinded(cohort: Cohort) -> Cohort:
     reference = DUMMY_ARMS[arms.index(config.reference_arm)] if config.reference_arm in arms else None
     tables = {name: (adsl if name == "adsl" else cohort.tables[name]) for name in cohort.tables}
     return Cohort(replace(config, arms=dummy, reference_arm=reference, blinded=True), tables, dict(cohort.files),
-                  cohort.queries)
+                  cohort.queries, cohort.excluded, cohort.unused)
+
+
+#: The tables each chapter reads (those it needs and those it shows when present).
+CHAPTER_TABLES: dict[str, tuple[str, ...]] = {
+    "cohort": ("adsl", "adsledai", "adbilag", "adpga", "admanif", "adex"),
+    "sri": ("adsl", "adsledai", "adbilag", "adpga", "adcm"),
+    "organ": ("adsl", "adsledai", "adbilag", "adpga", "admanif"),
+    "labs": ("adsl", "adlb"),
+    "immunology": ("adsl", "adcyto", "adsledai", "adbilag", "adpga"),
+    "safety": ("adsl", "adae", "adex", "adlb"),
+}
+
+
+def tables_used(config: CohortConfig) -> set[str]:
+    """The tables the cohort's chapters read: only these are validated (another table in
+    the folder is listed as present, not used)."""
+    return {t for chapter in config.chapters for t in CHAPTER_TABLES.get(chapter, ())} | {"adsl"}
 
 
 def forget_loaded() -> None:

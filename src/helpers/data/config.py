@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from helpers.data.mapping import ExportMapping
 from helpers.errors import ConfigError
 
 #: Every chapter the book knows, in reading order. A cohort picks a subset.
@@ -247,6 +248,39 @@ COHORT_SCHEMA: dict[str, Any] = {
         "analysis_hash": {
             "type": "string", "pattern": "^[0-9a-f]{64}$", "x-expected": "the 64 hex digits `python -m helpers data plan-hash` prints",
             "description": "The hash of the analysis keys when the database was locked; a build whose keys differ says so.",
+        },
+        "mapping": {
+            "type": "object",
+            "x-expected": "a mapping of the export to the contract (see helpers.data.mapping)",
+            "additionalProperties": False,
+            "properties": {
+                "missing_values": {"type": "array", "x-expected": "a list of spellings", "items": {"type": "string", "x-expected": "a spelling"}},
+                "rename": {"type": "object", "x-expected": "{table: {EXPORT: CONTRACT}}",
+                           "additionalProperties": {"type": "object", "x-expected": "{EXPORT: CONTRACT}",
+                                                    "additionalProperties": _text("a column name", blank=False)}},
+                "paramcd": {"type": "object", "x-expected": "{table: {EXPORT: CONTRACT}}",
+                            "additionalProperties": {"type": "object", "x-expected": "{EXPORT: CONTRACT}",
+                                                     "additionalProperties": _text("a parameter code", blank=False)}},
+                "units": {"type": "object", "x-expected": "{EXPORT_UNIT: CONTRACT_UNIT}",
+                          "additionalProperties": _text("a unit", blank=False)},
+                "visits": {
+                    "type": "object", "x-expected": "{from, weeks}", "required": ["weeks"], "additionalProperties": False,
+                    "properties": {
+                        "from": {"enum": ["AVISITN", "AVISIT"], "x-expected": "'AVISITN' or 'AVISIT'"},
+                        "weeks": {"type": "object", "x-expected": "{visit: week}",
+                                  "additionalProperties": _whole(f"a whole number of weeks from 0 to {WEEK_MAX}", 0, WEEK_MAX)},
+                    },
+                },
+                "exclude": {
+                    "type": "array", "x-expected": "a list of {column, values, reason}",
+                    "items": {"type": "object", "x-expected": "{column, values, reason}", "required": ["column", "values", "reason"],
+                              "additionalProperties": False,
+                              "properties": {"column": _text("a column of adsl", blank=False),
+                                             "values": {"type": "array", "x-expected": "a list of values", "minItems": 1},
+                                             "reason": _text("why these subjects are left out", blank=False)}},
+                },
+            },
+            "description": "What differs between the export and the contract, applied as the tables are read.",
         },
         "blinded": {
             "type": "boolean", "x-expected": "true or false",
@@ -479,6 +513,8 @@ class CohortConfig:
     data_cutoff: str | None = None
     database_lock: str | None = None
     blinded: bool = False
+    #: What differs between the export and the contract (``mapping:``).
+    mapping: ExportMapping = field(default_factory=lambda: ExportMapping())
     #: The analysis-plan hash recorded at database lock (see :meth:`analysis_hash`).
     locked_analysis_hash: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
@@ -988,7 +1024,9 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
     """The config from a mapping that passed every check."""
     arms = tuple(raw.get("arms") or ())
     reference = raw.get("reference_arm")
-    populations = {"efficacy": "ITTFL", "safety": "SAFFL"}
+    # The default populations, unless the config names its own (then only those are used,
+    # and only their flags are required of adsl).
+    populations = {} if raw.get("populations") else {"efficacy": "ITTFL", "safety": "SAFFL"}
     population_arms: dict[str, str] = {}
     population_labels: dict[str, str] = {}
     for name, value in (raw.get("populations") or {}).items():
@@ -1051,6 +1089,7 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
         database_lock=raw.get("database_lock"),
         blinded=bool(raw.get("blinded", False)),
         locked_analysis_hash=raw.get("analysis_hash"),
+        mapping=ExportMapping.from_config(raw.get("mapping")),
         key_lines={_key_path(k): v for k, v in lines.items() if k and v},
     )
 

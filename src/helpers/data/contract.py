@@ -105,8 +105,9 @@ ADSL = Table(
         Col("TRT01A", "str", "Actual treatment (the arm; blank for a subject randomized but never treated)",
             required=ANY, nullable=True),
         Col("RANDFL", "flag", "Randomized population flag", allowed=FLAG_VALUES, required=()),
-        Col("SAFFL", "flag", "Safety population flag", allowed=FLAG_VALUES, required=ANY),
-        Col("ITTFL", "flag", "Intention-to-treat population flag", allowed=FLAG_VALUES, required=ANY),
+        # Population flags are required as cohort.yml's populations name them.
+        Col("SAFFL", "flag", "Safety population flag", allowed=FLAG_VALUES, required=()),
+        Col("ITTFL", "flag", "Intention-to-treat population flag", allowed=FLAG_VALUES, required=()),
         Col("TRTSDT", "date", "Date of first dose", nullable=True),
         Col("TRTEDT", "date", "Date of last dose", nullable=True, required=()),
         Col(
@@ -427,13 +428,21 @@ def file_problem(path: Path) -> str:
     return "is not a regular file (a device or a socket); put the table's file here instead"
 
 
+#: The file formats of a table, by extension (matched ignoring case): CSV, SAS transport
+#: (XPT v5), CDISC Dataset-JSON v1.1 as JSON and as NDJSON, and Apache Parquet.
+TABLE_EXTENSIONS: tuple[str, ...] = (".csv", ".xpt", ".json", ".ndjson", ".parquet")
+
+
 def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
-    """Map each contract table to its file in ``folder`` (``<table>.csv`` or ``.xpt``).
+    """Map each contract table to its file in ``folder``: ``<table>`` with one of the
+    extensions of :data:`TABLE_EXTENSIONS` (``.csv``, ``.xpt``, ``.json``, ``.ndjson``,
+    ``.parquet``).
 
     File names match case-insensitively (SAS exports are often upper case). A table
-    present both as CSV and XPT is a problem: which one is meant is not ours to guess. So
-    is a folder, a named pipe or a device where the file should be (see
-    :func:`file_problem`); such an entry is reported and left out of the returned files.
+    present in two formats (or twice in one, ``adsl.csv`` and ``ADSL.CSV``) is a problem:
+    which one is meant is not ours to guess. So is a folder, a named pipe or a device where
+    the file should be (see :func:`file_problem`); such an entry is reported and left out
+    of the returned files.
     """
     found: dict[str, list[Path]] = {}
     problems: list[Problem] = []
@@ -441,7 +450,7 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
         return {}, [Problem(str(folder), "", (), "data folder not found")]
     for entry in sorted(folder.iterdir()):
         stem, ext = entry.stem.lower(), entry.suffix.lower()
-        if ext in (".csv", ".xpt") and stem in TABLES:
+        if ext in TABLE_EXTENSIONS and stem in TABLES:
             found.setdefault(stem, []).append(entry)
     files = {}
     for table, paths in found.items():

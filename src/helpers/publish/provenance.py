@@ -66,6 +66,42 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _mapping(config: CohortConfig) -> list[str]:
+    """What the ``mapping:`` of cohort.yml changed between the export and the analysis,
+    and the tables present that no chapter reads."""
+    from helpers.data.cohort import tables_used
+    from helpers.data.contract import find_table_files
+
+    m = config.mapping
+    out: list[str] = []
+    if not m.empty:
+        out += ["## Mapping from the export", "",
+                "The files are analysed as exported; these differences are applied as they are read:", ""]
+        out.append(f"- missing values: {', '.join(md_code(v) if v else 'blank' for v in m.missing_values)}")
+        for table, renames in m.rename.items():
+            out.append(f"- {md_code(table)} columns renamed: "
+                       + ", ".join(f"{md_code(a)} as {md_code(b)}" for a, b in renames.items()))
+        for table, codes in m.paramcd.items():
+            out.append(f"- {md_code(table)} parameter codes: " + ", ".join(f"{md_code(a)} as {md_code(b)}" for a, b in codes.items()))
+        if m.units:
+            out.append("- units: " + ", ".join(f"{md_code(a)} is {md_code(b)}" for a, b in m.units.items()))
+        if m.visits:
+            out.append(f"- visits to study weeks, from {md_code(m.visits.get('from', 'AVISITN'))}: "
+                       + ", ".join(f"{md_text(k)} as week {v}" for k, v in m.visits.get("weeks", {}).items())
+                       + "; other visits left out")
+        for rule in m.exclude:
+            out.append(f"- left out of every analysis ({md_text(rule['reason'])}): {md_code(rule['column'])} in "
+                       + ", ".join(md_code(v) for v in rule["values"]))
+        out.append("")
+    files, _ = find_table_files(config.data_dir)
+    unused = sorted(set(files) - tables_used(config))
+    if unused:
+        out += ["## Tables present, not used", "",
+                "No chapter of this cohort reads these tables, so they were not validated: "
+                + ", ".join(md_code(files[t].name) for t in unused) + ".", ""]
+    return out
+
+
 def _imposed(config: CohortConfig) -> list[str]:
     """What a simulated cohort's generator imposed (``simulation.imposed``): a claim
     that "holds" on such data shows that the analysis runs, not that it is true."""
@@ -106,7 +142,8 @@ def provenance_page(
             ["", ""],
             [
                 ["Cohort", f"{md_code(config.name)}: {md_text(config.title)}"],
-                ["Data", "simulated (see the banner)" if config.simulated else "as exported by the trial team"],
+                ["Data", "simulated (see the banner)" if config.simulated else
+                 ("as exported, mapped to the contract by cohort.yml (below)" if not config.mapping.empty else "as exported")],
                 ["Build profile", "public: no subject-level listings or notebook sources; counts from 1 to "
                  f"{config.min_cell_count - 1} shown as \"< {config.min_cell_count}\"" if config.profile == "public"
                  else "full: every table and listing"],
@@ -124,6 +161,7 @@ def provenance_page(
         ),
         "",
         *_imposed(config),
+        *_mapping(config),
         "## Input files",
         "",
         _md_table(
