@@ -440,7 +440,7 @@ def test_load_cohort_missing_required_table(cohort_builder):
     cohort_builder.tables["adcm"] = None
     err = load_error(cohort_builder.write())
     assert where(err.problems) == {("adpga.csv", "", ()), ("adcm.csv", "", ())}
-    assert "required table adpga (Physician's Global Assessment) not found (as adpga.csv or adpga.xpt)" in str(err)
+    assert "required table adpga (Physician's Global Assessment) not found (as adpga.csv, .xpt, .json, .ndjson or .parquet)" in str(err)
 
 
 def test_load_cohort_data_folder_not_found(cohort_builder, tmp_path):
@@ -510,7 +510,7 @@ def test_load_cohort_xpt_adam_missing_adae(tmp_path):
     shutil.copy(PILOT / "adsl.xpt", data / "adsl.xpt")
     err = load_error_with(ROOT / "data" / "cdiscpilot01", data)
     assert where(err.problems) == {("adae.csv", "", ())}
-    assert "required table adae (Adverse events) not found (as adae.csv or adae.xpt)" in str(err)
+    assert "required table adae (Adverse events) not found (as adae.csv, .xpt, .json, .ndjson or .parquet)" in str(err)
 
 
 def load_error_with(folder, data_dir) -> DataContractError:

@@ -140,7 +140,7 @@ def test_find_table_files_folder_named_like_a_table(cohort_builder):
     files, problems = ct.find_table_files(folder)
     assert "adae" not in files
     assert [p.describe() for p in problems] == [
-        f"{folder / 'adae.csv'}: is a folder, not a file; put the table's .csv or .xpt file here instead"]
+        f"{folder / 'adae.csv'}: is a folder, not a file; put the table's file (.csv, .xpt, .json, .ndjson or .parquet) here instead"]
 
 
 def test_load_cohort_folder_named_like_a_table(cohort_builder):

@@ -257,7 +257,7 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
         config = config.with_data_dir(data_dir)
     folder = config.data_dir
     files, problems = find_table_files(folder)
-    present = {e.stem.lower() for e in folder.iterdir() if e.suffix.lower() in (".csv", ".xpt")} if folder.is_dir() else set()
+    present = {e.stem.lower() for e in folder.iterdir() if e.suffix.lower() in ct.TABLE_EXTENSIONS} if folder.is_dir() else set()
     if config.blinded:
         from dataclasses import replace
 
@@ -275,7 +275,7 @@ def load_cohort(cohort: str | Path | CohortConfig, data_dir: str | Path | None =
     level = config.contract
     for name, table in ct.TABLES.items():
         if level in table.required and name not in present:
-            problems.append(Problem(str(folder / f"{name}.csv"), "", (), f"required table {name} ({table.label}) not found (as {name}.csv or {name}.xpt)"))
+            problems.append(Problem(str(folder / f"{name}.csv"), "", (), f"required table {name} ({table.label}) not found (as {name}.csv, .xpt, .json, .ndjson or .parquet)"))
 
     # Table by table: the header first, so that a column refused as a direct identifier
     # is never read; then the table, its free text, its types and values. Only the typed

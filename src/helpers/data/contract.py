@@ -422,7 +422,7 @@ def file_problem(path: Path) -> str:
     if stat.S_ISREG(st.st_mode):
         return ""
     if stat.S_ISDIR(st.st_mode):
-        return "is a folder, not a file; put the table's .csv or .xpt file here instead"
+        return "is a folder, not a file; put the table's file (.csv, .xpt, .json, .ndjson or .parquet) here instead"
     if stat.S_ISFIFO(st.st_mode):
         return "is a named pipe (FIFO), not a file, and reading it could wait forever; put the table's file here instead"
     return "is not a regular file (a device or a socket); put the table's file here instead"

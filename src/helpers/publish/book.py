@@ -358,7 +358,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     # 1. plan -----------------------------------------------------------------------
     files = _data_files(config)
     if len(files) == 1:
-        raise BuildError(f"no tables found in {config.data_dir} (expected <table>.csv or <table>.xpt files)")
+        raise BuildError(f"no tables found in {config.data_dir} (expected <table>.csv, .xpt, .json, .ndjson or .parquet files)")
     data_hashes = cache.sha256_files(files)
     helpers_hash = cache.helpers_source_hash()
     versions = cache.package_versions()
