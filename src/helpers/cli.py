@@ -1,4 +1,5 @@
-"""Command line: build a cohort's site, regenerate or validate data, print the contract.
+"""Command line: build a cohort's site, compare two builds, regenerate or validate data,
+print the contract.
 
 Run ``python -m helpers --help`` (or ``python -m helpers build --help``) for the options.
 """
@@ -59,8 +60,46 @@ def _cmd_build(args: argparse.Namespace) -> int:
         profile=args.profile,
         blind=args.blind,
         root=Path(args.root) if args.root else None,
+        baseline=args.baseline,
     )
     return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Exit status 0 when nothing differs beyond tolerance, 1 when something does, 2 when
+    an input cannot be read (``CompareInputError``, reported by :func:`main`)."""
+    from helpers.publish.compare import (
+        compare_results,
+        differences,
+        format_report,
+        read_results,
+        write_comparison_csv,
+        write_comparison_html,
+    )
+
+    a, b = read_results(args.a), read_results(args.b)
+    frame = compare_results(a.results, b.results, a.meta, b.meta, digits=args.digits)
+    print(format_report(frame, a.label, b.label))
+    try:
+        if args.html:
+            print(f"wrote {write_comparison_html(frame, args.html, a.label, b.label)}")
+        if args.csv:
+            print(f"wrote {write_comparison_csv(frame, args.csv)}")
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 1 if len(differences(frame)) else 0
+
+
+def _decimals(text: str) -> int:
+    """``--digits``: a whole number of decimals, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of decimals, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more decimals, got {value}")
+    return value
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -129,7 +168,7 @@ def _cmd_contract(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m helpers",
-        description="Build the low-dose IL-2 lupus trial book and manage its cohorts' data.",
+        description="Build the low-dose IL-2 lupus trial book, compare two builds' results and manage its cohorts' data.",
     )
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -159,7 +198,32 @@ def parser() -> argparse.ArgumentParser:
                    help="if another build of this cohort is running, wait for it (default: exit with status 75)")
     b.add_argument("--set", action="append", default=[], metavar="CHAPTER.PARAM=VALUE",
                    help="override a chapter parameter, e.g. --set sri.null_rate=0.4 (repeatable)")
+    b.add_argument("--baseline", metavar="SITE_OR_RESULTS",
+                   help="add an appendix page 'Changes since <baseline>': every result that differs from this "
+                        "built site or results.json file (see the compare command)")
     b.set_defaults(func=_cmd_build)
+
+    cmp = sub.add_parser(
+        "compare",
+        help="list every result added, removed or changed between two builds",
+        description=(
+            "Compare the results of two builds: each of A and B is a built site (a folder holding "
+            "results.json and results-meta.json) or a results.json file, e.g. from an independent "
+            "program. Prints every result added, removed or changed, grouped by chapter, with the "
+            "absolute and relative change and the tolerance used. Integers, booleans and text are "
+            "compared exactly; numbers with decimals at the digits the pages show (from "
+            "results-meta.json of either side), at 6 significant digits for a number no page shows, "
+            "or at --digits decimals. Exit status: 0 nothing differs beyond tolerance, 1 something "
+            "does, 2 an input cannot be read."
+        ),
+    )
+    cmp.add_argument("a", metavar="A", help="the earlier build (baseline): a site folder or a results.json file")
+    cmp.add_argument("b", metavar="B", help="the later build: a site folder or a results.json file")
+    cmp.add_argument("--digits", type=_decimals, metavar="N",
+                     help="compare every number with decimals at N decimals instead of the digits the pages show")
+    cmp.add_argument("--html", metavar="OUT.html", help="also write the differences as a standalone HTML page")
+    cmp.add_argument("--csv", metavar="OUT.csv", help="also write the differences as CSV")
+    cmp.set_defaults(func=_cmd_compare)
 
     dat = sub.add_parser("data", help="simulated cohorts, validation and the data contract")
     dsub = dat.add_subparsers(dest="data_command", required=True)

@@ -252,6 +252,7 @@ def build_book(
     wait: bool = False,
     profile: str | None = None,
     blind: bool = False,
+    baseline: str | Path | None = None,
     log: Callable[[str], None] = print,
 ) -> BuildReport:
     """Build one cohort's site.
@@ -286,6 +287,10 @@ def build_book(
     wait : bool
         When another build of the cohort (or into the same output) is running, wait for
         it instead of failing with :class:`~helpers.publish.lock.BuildBusyError`.
+    baseline : str or Path, optional
+        A built site or a ``results.json`` file: the site gets an appendix page
+        "Changes since <baseline>" listing every result that differs from it
+        (:mod:`helpers.publish.compare`). It is read before anything is written.
 
     Returns
     -------
@@ -295,7 +300,8 @@ def build_book(
     ------
     BuildError
         Naming what failed: the data (every problem), a chapter (its cell and error;
-        the executed notebook is kept), or the render. The published site is untouched.
+        the executed notebook is kept), the render, or a baseline that cannot be read.
+        The published site is untouched.
     OutputError
         The output is a folder the build did not make (nothing is written).
     BuildBusyError
@@ -332,11 +338,37 @@ def build_book(
                  ("the chapters", root / "chapters"), ("the helpers package", Path(helpers.__file__).parent),
                  ("the build's work folder", work)]
     site.check_output(out_dir, read_only=read_only, roots=[("the repository", root)])
+    base = _read_baseline(baseline, root) if baseline is not None else None
     with BuildLock(work / ".lock", wait=wait, log=progress), \
             BuildLock(out_dir.parent / f".{out_dir.name}.lock", wait=wait, log=progress):
         if force:
             _clear_work(work)
-        return _build_locked(config, root, data_override, out_dir, work, landing, workers, force, overrides, progress)
+        return _build_locked(config, root, data_override, out_dir, work, landing, workers, force, overrides, progress,
+                             base)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A build to list the changes since (``--baseline``): its results, its metadata
+    (``None`` for a results file from elsewhere) and the name the page gives it."""
+
+    results: dict
+    meta: dict | None
+    label: str
+
+
+def _read_baseline(path: str | Path, root: Path) -> Baseline:
+    """Read ``--baseline`` (a site or a results.json file), named on the page by its path
+    relative to the book when it lies inside it."""
+    from helpers.publish.compare import CompareInputError, read_results
+
+    try:
+        read = read_results(path)
+    except CompareInputError as exc:
+        raise BuildError(f"--baseline: {exc}") from exc
+    where = Path(os.path.abspath(path))
+    label = _rel(where, root) if where.is_relative_to(root) else str(where)
+    return Baseline(read.results, read.meta, label)
 
 
 def _clear_work(work: Path) -> None:
@@ -348,7 +380,8 @@ def _clear_work(work: Path) -> None:
 
 
 def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, out_dir: Path, work: Path,
-                  landing: Path, workers: int | None, force: bool, overrides: Mapping, progress: Progress) -> BuildReport:
+                  landing: Path, workers: int | None, force: bool, overrides: Mapping, progress: Progress,
+                  baseline: Baseline | None = None) -> BuildReport:
     """The build proper, under the cohort's lock (see :func:`build_book`)."""
     staging = work / "book"
     report = BuildReport(config.name, out_dir)
@@ -418,7 +451,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
         # of contents are final already); it builds once the executed notebooks are staged.
         from helpers.publish.render import Renderer
 
-        _stage_config(staging, root, config, queries)
+        _stage_config(staging, root, config, queries, changes=baseline is not None)
         renderer = Renderer(staging, fresh=force)
         results = _execute(pool, to_run, root, work, progress)
         report.executed = [p.name for p in to_run]
@@ -428,11 +461,11 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
             raise BuildError(_failure_message(failed, root, out_dir))
 
     # 3. stage ----------------------------------------------------------------------
-    from helpers.publish.manifest import collect_results
+    from helpers.publish.manifest import collect_glue
 
-    results = collect_results([p.executed for p in plans])
-    report.results = results
-    stamp = _stage(staging, root, config, landing, plans, results, queries, data_hashes, files, versions)
+    glue = collect_glue([p.executed for p in plans])
+    report.results = glue.results
+    stamp = _stage(staging, root, config, landing, plans, glue, queries, data_hashes, files, versions, baseline)
     published_stamp = (out_dir / STAMP_FILE).read_text() if (out_dir / STAMP_FILE).is_file() else None
     if stamp == published_stamp and not force and not report.executed:
         report.seconds = time.perf_counter() - progress.t0
@@ -587,19 +620,22 @@ def plan_results(config: CohortConfig) -> dict[str, object]:
             "data_cutoff": config.data_cutoff, "database_lock": config.database_lock, "dummy_randomization": config.blinded}
 
 
-def _appendix(queries) -> list[str]:
-    return ["appendix/provenance"] + (["appendix/data-queries"] if len(queries) else [])
+def _appendix(queries, changes: bool = False) -> list[str]:
+    return (["appendix/provenance"] + (["appendix/data-queries"] if len(queries) else [])
+            + (["appendix/changes"] if changes else []))
 
 
-def _stage_config(staging: Path, root: Path, config: CohortConfig, queries) -> list[Path]:
+def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, changes: bool = False) -> list[Path]:
     """Stage what Sphinx reads when it starts: ``_config.yml``, ``_toc.yml``, the
     bibliography, the static files and the (possibly still empty) ``_extra`` folder.
+    ``changes``: the table of contents lists the ``--baseline`` page.
     Returns the files written."""
     base_cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     base_toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     staged = [staging / "_config.yml", staging / "_toc.yml"]
     stage.write_if_changed(staged[0], yaml.safe_dump(stage.book_config(base_cfg, config), sort_keys=False, allow_unicode=True))
-    stage.write_if_changed(staged[1], yaml.safe_dump(stage.book_toc(base_toc, config.chapters, _appendix(queries)), sort_keys=False))
+    stage.write_if_changed(staged[1], yaml.safe_dump(stage.book_toc(base_toc, config.chapters, _appendix(queries, changes)),
+                                                     sort_keys=False))
     for name in stage.BOOK_SOURCES:
         src = root / name
         sources = [f for f in sorted(src.rglob("*")) if f.is_file()] if src.is_dir() else [src] if src.is_file() else []
@@ -611,9 +647,10 @@ def _stage_config(staging: Path, root: Path, config: CohortConfig, queries) -> l
     return staged
 
 
-def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans: list[ChapterPlan], results: dict,
-           queries, data_hashes: dict, files: list[Path], versions: dict) -> str:
-    staged: list[Path] = _stage_config(staging, root, config, queries)
+def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans: list[ChapterPlan], glue,
+           queries, data_hashes: dict, files: list[Path], versions: dict, baseline: Baseline | None = None) -> str:
+    results = glue.results
+    staged: list[Path] = _stage_config(staging, root, config, queries, changes=baseline is not None)
 
     def put(rel: str, content: bytes | str) -> bool:
         staged.append(staging / rel)
@@ -629,14 +666,33 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
         before = json.loads(previous.read_text()) if previous.is_file() else {}
     except (ValueError, OSError):
         before = {}
-    cited = cited_names(landing.read_text(encoding="utf-8"))
+    landing_text = landing.read_text(encoding="utf-8")
+    cited = cited_names(landing_text)
     if any(before.get(name, object()) != results.get(name) for name in cited):
         # The landing page pastes values glued in the chapters, which Sphinx does not
         # track as dependencies: make it read the page again when one of them changed.
         os.utime(staging / "intro.md")
-    from helpers.publish.manifest import results_json
+    from helpers.publish.manifest import (
+        glue_citations,
+        results_json,
+        results_meta,
+        results_meta_json,
+    )
 
-    put("_extra/results.json", results_json({**results, **plan_results(config)}))
+    published = {**results, **plan_results(config)}
+    put("_extra/results.json", results_json(published))
+    # Beside it, what is known of each result: its chapter and the digits the pages
+    # show it with (the chapters' and the landing page's glue format specs).
+    citations = {name: list(specs) for name, specs in glue.citations.items()}
+    for name, spec in glue_citations(landing_text):
+        citations.setdefault(name, []).append(spec)
+    meta = results_meta(published, glue.chapters, citations, glue.order, cohort=config.name)
+    put("_extra/results-meta.json", results_meta_json(meta))
+    if baseline is not None:
+        from helpers.publish.compare import changes_page, compare_results
+
+        changes = compare_results(baseline.results, published, baseline.meta, meta)
+        put("appendix/changes.md", changes_page(changes, baseline.label))
     sizes = {}
     names = {}
     for f in files:
