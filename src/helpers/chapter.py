@@ -81,6 +81,10 @@ class Chapter:
     glued: dict[str, object] = field(default_factory=dict)
     _tables: int = 0
     _listing_loader_shown: bool = False
+    #: What :meth:`table`, :meth:`listing` and :meth:`figure` wrote, in the page's order:
+    #: the entries of ``tables.json`` and ``figures.json`` in the downloads folder.
+    _table_files: list[dict] = field(default_factory=list)
+    _figure_files: list[dict] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -348,27 +352,56 @@ class Chapter:
             for arm, value in by_arm.items():
                 self.glue(f"{name}@{arm}", value)
 
+    def _table_label(self) -> tuple[str, str]:
+        """The next table's number (``"3.2"``) and label (``"Table 3.2"``)."""
+        self._tables += 1
+        number = f"{self.number}.{self._tables}" if self.number else f"{self._tables}"
+        return number, f"Table {number}"
+
+    def _record_table(self, table, number: str, label: str, files: Mapping[str, str], listing: bool) -> None:
+        """Add a table to the chapter's ``tables.json``, which the build bundles from."""
+        from helpers.present.export import write_manifest
+
+        self._table_files.append({"name": table.name, "number": number, "label": label, "title": table.title,
+                                  "listing": listing, "files": dict(files)})
+        write_manifest(self.downloads_dir, "tables.json", self._table_files)
+
     def table(self, table) -> None:
-        """Number a :class:`helpers.present.tables.ResultTable`, write its CSV, and show it with a
-        download link."""
+        """Number a :class:`helpers.present.tables.ResultTable`, write its downloads, and show
+        it with links to them.
+
+        Beside ``<name>.csv`` (the table's data), ``<name>.docx`` and ``<name>.rtf`` hold
+        the table as the page shows it, with its number, title, footnotes and, for a
+        simulated cohort, the simulated-data note (:mod:`helpers.present.export`). In the
+        public profile all three hold the masked counts. The table is listed in the
+        downloads folder's ``tables.json``.
+        """
         from IPython.display import HTML, display
 
+        from helpers.present.export import (
+            ExportTable,
+            format_table_downloads,
+            simulated_note,
+            write_table_docx,
+            write_table_rtf,
+        )
         from helpers.present.tables import write_table_csv
 
-        self._tables += 1
-        label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
+        number, label = self._table_label()
         if self.public:
             threshold = self.config.min_cell_count
             table = replace(table, display=mask_display(table.display, threshold), data=mask_data(table.data, threshold),
                             notes=[*table.notes, f"Counts from 1 to {threshold - 1} are shown as \"< {threshold}\" (public build)."])
-        path = write_table_csv(table, self.downloads_dir)
-        link = html.escape(f"{self.downloads_url}{path.name}")
-        title = f"{label}. {table.title}"
-        body = table.to_html(title)
-        download = (
-            f'<p class="table-download"><a href="{link}" download>Download {label} as CSV</a>'
-            f" ({len(table.data):,} rows)</p>"
-        )
+        notes = (simulated_note(self.config.registry or self.config.label),) if self.config.simulated else ()
+        export = ExportTable(label, table, notes)
+        files = {
+            "csv": write_table_csv(table, self.downloads_dir).name,
+            "docx": write_table_docx(export, self.downloads_dir).name,
+            "rtf": write_table_rtf(export, self.downloads_dir).name,
+        }
+        self._record_table(table, number, label, files, listing=False)
+        body = table.to_html(f"{label}. {table.title}")
+        download = format_table_downloads(label, self.downloads_url, files, len(table.data))
         display(HTML(f'<div class="result-table" id="{html.escape(table.name)}">{body}{download}</div>'))
 
     def listing(self, table, page_length: int = 10) -> None:
@@ -376,22 +409,24 @@ class Chapter:
 
         The table is an itables DataTable whose JavaScript (from the pinned itables
         package) is inlined in the page once, so it works without a network and from a
-        site opened straight from disk; the full listing is also a CSV download.
+        site opened straight from disk; the full listing is also a CSV download (and only
+        that: a subject-level listing gets no Word or RTF file and is in no bundle; it
+        is listed in ``tables.json`` with ``"listing": true``).
         """
         from IPython.display import HTML, display
         from itables import to_html_datatable
 
+        from helpers.present.export import format_table_downloads
         from helpers.present.tables import write_table_csv
 
-        self._tables += 1
-        label = f"Table {self.number}.{self._tables}" if self.number else f"Table {self._tables}"
+        number, label = self._table_label()
         if self.public:
             display(HTML(f'<div class="result-table listing" id="{html.escape(table.name)}"><p><strong>{label}. '
                          f'{html.escape(table.title)}</strong>: a subject-level listing, left out of this public build '
                          "(it would show individual patients' records).</p></div>"))
             return
-        path = write_table_csv(table, self.downloads_dir)
-        link = html.escape(f"{self.downloads_url}{path.name}")
+        files = {"csv": write_table_csv(table, self.downloads_dir).name}
+        self._record_table(table, number, label, files, listing=True)
         # The DataTables bundle is inlined once per page: served by the page itself it works
         # offline and from file:// (where browsers refuse to import a module file).
         loader = "" if self._listing_loader_shown else _itables_loader()
@@ -403,24 +438,53 @@ class Chapter:
             text_in_header_can_be_selected=False,  # a click on a column's name sorts it
         )
         notes = "".join(f"<p class=\"table-note\">{html.escape(n)}</p>" for n in table.notes)
-        download = (
-            f'<p class="table-download"><a href="{link}" download>Download {label} as CSV</a>'
-            f" ({len(table.data):,} rows)</p>"
-        )
+        download = format_table_downloads(label, self.downloads_url, files, len(table.data))
         display(HTML(f'<div class="result-table listing" id="{html.escape(table.name)}">{loader}{body}{notes}{download}</div>'))
 
-    def figure(self, name: str, fig, save: bool = False) -> None:
-        """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it.
+    def figure(self, name: str, fig, save: bool = False, width_mm: float | None = None) -> None:
+        """Glue a matplotlib figure for a ``{glue:figure}`` directive, write it as files and
+        close it.
 
-        With ``save``, the figure is also written as ``<name>.png`` beside the chapter's
-        CSV downloads, so another page (the landing page) can show it with its own
-        caption and alt text.
+        The page's figure is glued under ``name`` as drawn. The figure is also written
+        beside the chapter's CSV downloads as ``<name>.svg`` (text as paths),
+        ``<name>.png`` (300 dpi) and ``<name>.pdf`` (fonts embedded), at a journal's
+        column width (:func:`helpers.present.export.write_figure_files`), and listed in the
+        downloads folder's ``figures.json``. The links to them are glued, as HTML, under
+        ``<name>_downloads``: a page shows them under the figure by pasting that name in
+        a legend paragraph of its ``{glue:figure}`` directive, with the ``{glue:any}`` role.
+
+        Parameters
+        ----------
+        name : str
+            The glue name, and the files' stem.
+        fig : matplotlib.figure.Figure
+        save : bool
+            Kept for notebooks that ask for ``<name>.png`` (the landing page shows it):
+            it is now always written.
+        width_mm : float, optional
+            The files' width in millimetres (default: ``figure_width_mm`` of
+            ``cohort.yml``, 85 mm unless it says otherwise); the height keeps the
+            figure's aspect.
         """
         import matplotlib.pyplot as plt
+        from IPython.display import HTML
         from myst_nb import glue
 
+        from helpers.present.export import (
+            format_figure_downloads,
+            write_figure_files,
+            write_manifest,
+        )
+
         glue(name, fig, display=False)
-        if save:
-            self.downloads_dir.mkdir(parents=True, exist_ok=True)
-            fig.savefig(self.downloads_dir / f"{name}.png", dpi=110, metadata={"Software": None})
-        plt.close(fig)
+        width = float(self.config.figure_width_mm if width_mm is None else width_mm)
+        try:
+            paths = write_figure_files(fig, self.downloads_dir, name, width)
+        finally:
+            plt.close(fig)
+        files = {kind: path.name for kind, path in paths.items()}
+        w, h = fig.get_size_inches()
+        self._figure_files.append({"name": name, "width_mm": round(width, 2), "height_mm": round(width * h / w, 2),
+                                   "files": files})
+        write_manifest(self.downloads_dir, "figures.json", self._figure_files)
+        glue(f"{name}_downloads", HTML(format_figure_downloads(self.downloads_url, files)), display=False)

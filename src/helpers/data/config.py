@@ -73,6 +73,11 @@ ALPHA_MAX = 0.5
 #: The last study week a visit schedule may name (ten years).
 WEEK_MAX = 520
 
+#: The widths a figure file may be made at, in millimetres (``figure_width_mm``): from a
+#: narrow column to a full page.
+FIGURE_WIDTH_MIN_MM = 30
+FIGURE_WIDTH_MAX_MM = 300
+
 
 # ---------------------------------------------------------------------------------------
 # the schema
@@ -379,6 +384,13 @@ COHORT_SCHEMA: dict[str, Any] = {
             **_whole("a whole number from 1 up", minimum=1),
             "description": "With the public profile, counts below this show as '< n'.",
         },
+        "figure_width_mm": {
+            "type": "number",
+            "minimum": FIGURE_WIDTH_MIN_MM,
+            "maximum": FIGURE_WIDTH_MAX_MM,
+            "x-expected": f"a width in millimetres from {FIGURE_WIDTH_MIN_MM} to {FIGURE_WIDTH_MAX_MM}",
+            "description": "Width of the figure files (SVG, PNG, PDF): a journal's column width.",
+        },
     },
 }
 
@@ -503,6 +515,9 @@ class CohortConfig:
     profile: str = "full"
     #: With the public profile, counts from 1 to ``min_cell_count - 1`` show as "< n".
     min_cell_count: int = 5
+    #: Width of the figure files (SVG, PNG at 300 dpi, PDF) in millimetres: a journal's
+    #: column width; the height keeps each figure's aspect.
+    figure_width_mm: float = 85.0
     #: Line of every key path in ``cohort.yml``, for messages; see :meth:`locate`.
     #: The arm variable each population is analysed by (default: ``arm_var``).
     population_arms: dict[str, str] = field(default_factory=dict)
@@ -1071,6 +1086,7 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
         reviewed_columns=tuple(raw.get("reviewed_columns") or ()),
         profile=raw.get("profile", "full"),
         min_cell_count=int(raw.get("min_cell_count", 5)),
+        figure_width_mm=float(raw.get("figure_width_mm", 85.0)),
         population_arms=population_arms,
         population_labels=population_labels,
         instrument=raw.get("instrument", "SLEDAI-2K"),
