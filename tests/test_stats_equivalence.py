@@ -11,9 +11,12 @@ from scipy import stats
 from helpers.stats.equivalence import (
     equivalence_verdict,
     hodges_lehmann,
+    hodges_lehmann_shift,
+    mann_whitney_shift,
     signed_rank_critical,
     tost_change,
 )
+from helpers.stats.equivalence import mann_whitney_counts as mw_counts
 
 
 @pytest.mark.parametrize(("n", "confidence", "expected"), [(10, 0.95, 9), (6, 0.95, 1), (20, 0.95, 53), (5, 0.95, 0)])
@@ -69,3 +72,100 @@ def test_tost_change_uses_the_1_minus_2_alpha_interval():
     assert row["verdict"] == "equivalent"
     assert tost_change(x, margin=0.05).iloc[0]["verdict"] == "not shown"
     assert tost_change(x, margin=None).iloc[0]["verdict"] == "no margin"
+
+
+# ---------------------------------------------------------------------------------------
+# two samples: the Hodges-Lehmann shift and the interval inverting Mann-Whitney
+
+
+def test_mann_whitney_counts_are_the_gaussian_binomial_coefficients():
+    # [4 choose 2]_q = 1 + q + 2q^2 + q^3 + q^4: the orderings xxyy, xyxy, xyyx, yxxy, yxyx, yyxx
+    assert mw_counts(2, 2) == [1, 1, 2, 1, 1]
+    # [5 choose 2]_q = 1 + q + 2q^2 + 2q^3 + 2q^4 + q^5 + q^6
+    assert mw_counts(3, 2) == [1, 1, 2, 2, 2, 1, 1] == mw_counts(2, 3)
+    # [7 choose 2]_q (x of 5, y of 2), by hand from the partitions of U into at most 2 parts of at most 5
+    assert mw_counts(5, 2) == [1, 1, 2, 2, 3, 3, 3, 2, 2, 1, 1]
+    assert mw_counts(0, 3) == [1] and mw_counts(3, 0) == [1]
+    for m, n in ((7, 9), (20, 13), (30, 30)):
+        counts = mw_counts(m, n)
+        assert sum(counts) == math.comb(m + n, m) and counts == counts[::-1] and len(counts) == m * n + 1
+
+
+def test_mann_whitney_counts_negative_size_is_an_error():
+    with pytest.raises(ValueError, match=r"sample sizes must be 0 or more, got m=-1, n=2"):
+        mw_counts(-1, 2)
+
+
+def test_hodges_lehmann_shift_by_hand():
+    # differences x - y: 1, 2, 2, 3, 3, 4, 4, 5, 5, 6; P(U <= 1) = 2/21 < 0.1 <= P(U <= 2) = 4/21, so the exact
+    # 80% interval is [D(2), D(9)] = [2, 5]
+    assert hodges_lehmann_shift([1, 2, 3, 4, 5], [-1, 0], 0.8) == (3.5, 2.0, 5.0)
+    # at 95%, P(U <= 0) = 1/21 >= 0.025: no shift is rejected, the interval is unbounded
+    assert hodges_lehmann_shift([1, 2, 3, 4, 5], [-1, 0], 0.95) == (3.5, -math.inf, math.inf)
+
+
+def test_mann_whitney_shift_matches_r_wilcox_test_example():
+    # R ?wilcox.test (Hollander and Wolfe, permeability constants): wilcox.test(x, y, alternative = "g") gives
+    # W = 35, p-value = 0.1272; the Hodges-Lehmann estimate ("difference in location") is 0.305
+    x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    y = [1.15, 0.88, 0.90, 0.74, 1.21]
+    row = mann_whitney_shift(x, y).iloc[0]
+    assert (row["n1"], row["n2"], row["u_val"], row["method"]) == (10, 5, 35.0, "exact")
+    assert row["p_val"] == pytest.approx(2 * 0.1272061, abs=1e-6)  # two-sided: twice the one-sided exact p
+    assert row["estimate"] == pytest.approx(0.305)
+    # by hand: of the C(15, 5) = 3003 orderings, 60 give U <= 8 and 83 give U <= 9, so k_lo = 9 (R's
+    # qwilcox(0.025, 10, 5)): the 9th and the 42nd of the 50 ordered differences, -0.15 and 0.76
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-0.15, 0.76))
+
+
+def _scipy_keeps(x, y, shift, method, alpha):
+    return stats.mannwhitneyu(np.asarray(x) - shift, y, method=method, use_continuity=True).pvalue >= alpha
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("method", ["exact", "asymptotic"])
+def test_hodges_lehmann_shift_interval_inverts_scipy_mannwhitneyu(seed, method):
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(6, 25)), int(rng.integers(6, 25))
+    # asymptotic: values rounded to one decimal, so that ties (within and between the samples) occur
+    digits = 6 if method == "exact" else 1
+    x, y = rng.normal(0.6, 1, m).round(digits), rng.normal(0, 1, n).round(digits)
+    confidence = 0.95 if seed % 2 else 0.9
+    _, low, high = hodges_lehmann_shift(x, y, confidence, method)
+    gaps = np.diff(np.unique(np.subtract.outer(x, y).round(9)))
+    eps = gaps.min() / 10
+    alpha = 1 - confidence
+    # just inside each bound scipy's test keeps the shift; just outside it rejects it
+    assert _scipy_keeps(x, y, low + eps, method, alpha) and _scipy_keeps(x, y, high - eps, method, alpha)
+    assert not _scipy_keeps(x, y, low - eps, method, alpha) and not _scipy_keeps(x, y, high + eps, method, alpha)
+
+
+def test_mann_whitney_shift_interval_and_p_agree():
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        x, y = rng.normal(0.7, 1, 12), rng.normal(0, 1, 9)
+        row = mann_whitney_shift(x, y).iloc[0]
+        assert (row["p_val"] < 0.05) == (row["ci_low"] > 0 or row["ci_high"] < 0)
+
+
+def test_mann_whitney_shift_method_follows_r_rule():
+    assert mann_whitney_shift([1.0, 2.0, 3.0], [0.5, 1.5]).iloc[0]["method"] == "exact"
+    assert mann_whitney_shift([1.0, 2.0, 2.0], [0.5, 1.5]).iloc[0]["method"] == "asymptotic"  # a tie
+    assert mann_whitney_shift(np.arange(50.0), [0.5, 1.5]).iloc[0]["method"] == "asymptotic"  # 50 values
+    assert mann_whitney_shift([1.0, 2.0], [0.5], method="asymptotic").iloc[0]["method"] == "asymptotic"
+
+
+def test_mann_whitney_shift_empty_sample_and_missing_values():
+    row = mann_whitney_shift([1.0, 2.0], [float("nan")]).iloc[0]
+    assert (row["n1"], row["n2"]) == (2, 0)
+    assert all(math.isnan(row[c]) for c in ("u_val", "p_val", "estimate", "ci_low", "ci_high"))
+    assert all(math.isnan(v) for v in hodges_lehmann_shift([], [1.0]))
+
+
+def test_mann_whitney_shift_errors():
+    with pytest.raises(ValueError, match=r"method must be one of \['auto', 'exact', 'asymptotic'\], got 'normal'"):
+        mann_whitney_shift([1.0, 2.0], [0.5], method="normal")
+    with pytest.raises(ValueError, match=r"confidence must be between 0 and 1, got 1.5"):
+        hodges_lehmann_shift([1.0, 2.0], [0.5], 1.5)
+    with pytest.raises(TypeError, match=r"x must hold numbers"):
+        mann_whitney_shift(["a", "b"], [0.5])

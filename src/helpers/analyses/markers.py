@@ -7,10 +7,14 @@ rather than words. Statistics come from :mod:`helpers.stats` (Wilcoxon signed-ra
 mixed models, ANCOVA, Mann-Whitney, Spearman) and derivations from :mod:`helpers.derive`;
 this module arranges them the way the two chapters ask their questions:
 
-- one multiple-comparison family per arm: every marker at every visit (:func:`change_tests`);
-- by-arm rows and a :data:`helpers.analyses.arms.TOTAL` row when a cohort has several arms;
-- the direction of each change (:data:`DIRECTIONS`) and whether it supports a published
-  claim (:data:`VERDICTS`), as codes (:func:`summarize_claims`).
+- one multiple-comparison family per marker and arm: its visits (:func:`change_tests`);
+- one row per arm, never a pooled row: with several randomized arms, a value over the arms
+  together is not an estimand of the trial; the arms are compared instead (:func:`compare_arms`);
+- the direction of each change (:data:`DIRECTIONS`) and whether the data support a published
+  claim (:data:`VERDICTS`), as codes (:func:`summarize_claims`): in the treated arm with one
+  arm, by the comparison with the reference arm with several, a claim of no change by
+  equivalence within a stated margin (:mod:`helpers.stats.equivalence`);
+- groups smaller than the analysis plan's minimum are described, not tested.
 
 Labels, units, digits, tables, figures and the words of the prose are in
 :mod:`helpers.present.markers` and :mod:`helpers.present.prose.markers`.
@@ -22,7 +26,7 @@ numbers, ``summarize_*`` returns statistics, ``check_*`` raise on inconsistencie
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +34,9 @@ import pandas as pd
 
 from helpers import definitions as d
 from helpers import derive, stats
-from helpers.analyses.arms import TOTAL, arms_and_total, total_label, with_total
+from helpers.analyses.arms import arms_and_total
 from helpers.errors import require_columns
+from helpers.stats import equivalence
 
 #: The Treg/Th17 ratio as a derived parameter (skewed: analysed on the log scale).
 RATIO = d.Measure("TREGTH17", "Treg/Th17 ratio", "ratio", log_scale=True)
@@ -44,9 +49,14 @@ CYTO_CODES: tuple[str, ...] = tuple(m.code for m in d.CYTO_SUBSETS)
 #: Codes of :func:`compute_direction`: a significant rise, a significant fall, a change
 #: that is not significant, and a significant test whose estimate is exactly zero.
 DIRECTIONS: tuple[str, ...] = ("up", "down", "not_significant", "zero")
-#: Codes of :func:`compute_verdict`: the data support a published claim, do not support
-#: it, or contradict it.
-VERDICTS: tuple[str, ...] = ("supported", "not_supported", "contradicted")
+#: Codes of :func:`compute_verdict` and :func:`compute_equivalence_verdict`: the data
+#: support a published claim, do not support it, contradict it; cannot judge it (a claim
+#: of no change without an equivalence margin); or it was not tested (too few subjects, or
+#: no data).
+VERDICTS: tuple[str, ...] = ("supported", "not_supported", "contradicted", "inconclusive", "not_tested")
+#: How a claim was judged (``basis`` of :func:`summarize_claims`): by the change within the
+#: treated arm (one arm), or by the comparison with the reference arm (several arms).
+BASES: tuple[str, ...] = ("change", "comparison")
 #: Published directions a :class:`Claim` can state (``none``: not modulated).
 CLAIMED: tuple[str, ...] = ("increase", "decrease", "none")
 
@@ -220,8 +230,8 @@ def change_tests(
     bds: pd.DataFrame, arm: str, arms: Sequence[str], baseline_week: int = 0, padjust: str = "holm",
     codes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Wilcoxon signed-rank test of every marker at every visit against baseline, with one
-    multiple-comparison family per arm: all markers x all visits.
+    """Wilcoxon signed-rank test of every marker at every visit against baseline, in each
+    arm, with one multiple-comparison family per marker and arm: its visits.
 
     Parameters
     ----------
@@ -229,10 +239,10 @@ def change_tests(
         ``USUBJID``, ``PARAMCD``, ``AVISITN``, ``AVAL`` and ``arm``.
     arm : str
     arms : sequence of str
-        With several arms, a ``Total`` family (all subjects) is added.
+        The arms, in the output's order; never pooled.
     baseline_week : int
     padjust : str
-        Correction within each arm's family (``holm``, ``bonf``, ``fdr_bh``, ``none``).
+        Correction within each family (``holm``, ``bonf``, ``fdr_bh``, ``none``).
     codes : sequence of str, optional
         Markers to test, in the order of the output (default: every ``PARAMCD`` in
         order of appearance).
@@ -243,50 +253,53 @@ def change_tests(
         From :func:`helpers.stats.paired_tests_by_visit`: ``arm``, ``PARAMCD``,
         ``AVISITN``, ``n``, ``base_median``, ``median``, ``median_chg``, ``q1_chg``,
         ``q3_chg``, ``w_val``, ``p_val``, ``p_adj``, ``padjust``, ``method``, plus
-        ``family_size`` (tests in the arm's family). Rows in arm, code, week order.
+        ``family_size`` (the tests of the marker's family in that arm). Rows in arm,
+        code, week order.
 
     Notes
     -----
-    Holm's step-down correction (Holm, 1979) over the m tests of one arm: the k-th
-    smallest p becomes max over j <= k of min(1, (m - j + 1) p_(j)).
+    Holm's step-down correction (Holm, 1979) over the m tests of one family: the k-th
+    smallest p becomes max over j <= k of min(1, (m - j + 1) p_(j)). A family is one
+    marker in one arm across the post-baseline visits, so a marker's verdict does not
+    depend on which other markers a table shows.
 
     Examples
     --------
-    Two markers, two visits: one family of four tests (Holm multiplies the smallest of
-    the four p values by 4).
+    Two markers, two visits: two families of two tests (Holm doubles the smaller p of
+    each).
 
     >>> rows = [("S" + str(i), c, w, v + (i if w else 0) * k)
     ...         for i in range(1, 7) for c, k in [("A", 1.0), ("B", -1.0)] for w, v in [(0, 10.0), (2, 10.0), (4, 10.0)]]
     >>> df = pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVISITN", "AVAL"]).assign(TRT01A="IL-2")
     >>> t = change_tests(df, "TRT01A", ["IL-2"])
     >>> t[["PARAMCD", "AVISITN", "median_chg", "p_val", "p_adj", "family_size"]].round(4)
-      PARAMCD  AVISITN  median_chg   p_val  p_adj  family_size
-    0       A        2         3.5  0.0312   0.125            4
-    1       A        4         3.5  0.0312   0.125            4
-    2       B        2        -3.5  0.0312   0.125            4
-    3       B        4        -3.5  0.0312   0.125            4
+      PARAMCD  AVISITN  median_chg   p_val   p_adj  family_size
+    0       A        2         3.5  0.0312  0.0625            2
+    1       A        4         3.5  0.0312  0.0625            2
+    2       B        2        -3.5  0.0312  0.0625            2
+    3       B        4        -3.5  0.0312  0.0625            2
     """
     require_columns(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "change_tests", "bds")
     codes = _codes(bds, codes)
     data = bds[bds["PARAMCD"].isin(codes)]
-    stacked = with_total(data, arm, arms)
     parts = []
-    for a in arms_and_total(arms):
-        sub = stacked[stacked[arm] == a]
-        if sub.empty:
-            continue
-        t = stats.paired_tests_by_visit(sub, by=[arm, "PARAMCD"], baseline_week=baseline_week, padjust=padjust)
-        if t.empty:
-            continue
-        t["family_size"] = int(t["p_val"].notna().sum())
-        parts.append(t)
+    for a in arms:
+        for code in codes:
+            sub = data[(data[arm] == a) & (data["PARAMCD"] == code)]
+            if sub.empty:
+                continue
+            t = stats.paired_tests_by_visit(sub, by=[arm, "PARAMCD"], baseline_week=baseline_week, padjust=padjust)
+            if t.empty:
+                continue
+            t["family_size"] = int(t["p_val"].notna().sum())
+            parts.append(t)
     if not parts:
         return pd.DataFrame(columns=[arm, "PARAMCD", "AVISITN", "n", "median_chg", "p_val", "p_adj", "family_size"])
     return order_rows(pd.concat(parts, ignore_index=True), arm, arms, codes)
 
 
 def summarize_levels(bds: pd.DataFrame, arm: str, arms: Sequence[str], codes: Sequence[str] | None = None) -> pd.DataFrame:
-    """n, median and quartiles of every marker at every visit, by arm (and in total).
+    """n, median and quartiles of every marker at every visit, by arm (never pooled).
 
     Returns
     -------
@@ -305,8 +318,8 @@ def summarize_levels(bds: pd.DataFrame, arm: str, arms: Sequence[str], codes: Se
     """
     require_columns(bds, ["PARAMCD", "AVISITN", "AVAL", arm], "summarize_levels", "bds")
     codes = _codes(bds, codes)
-    data = bds[bds["PARAMCD"].isin(codes)]
-    out = stats.describe_by_visit(with_total(data, arm, arms), by=[arm, "PARAMCD", "AVISITN"])
+    data = bds[bds["PARAMCD"].isin(codes) & bds[arm].isin(list(arms))]
+    out = stats.describe_by_visit(data, by=[arm, "PARAMCD", "AVISITN"])
     return order_rows(out, arm, arms, codes)
 
 
@@ -332,7 +345,7 @@ def summarize_models(
     log: Sequence[str] = (), baseline_week: int = 0, confidence: float = 0.95, padjust: str = "holm",
 ) -> pd.DataFrame:
     """A linear mixed model of each marker over the visits (random intercept per
-    subject), per arm and in total.
+    subject), in each arm (never pooled).
 
     Parameters
     ----------
@@ -342,7 +355,8 @@ def summarize_models(
         Codes modelled on the log scale; their estimates are ratios to baseline
         (geometric mean ratios), the others differences from baseline.
     padjust : str
-        Correction of the visit p values within each arm, across markers and visits.
+        Correction of the visit p values within each marker and arm, across the visits
+        (the families of :func:`change_tests`).
 
     Returns
     -------
@@ -350,7 +364,8 @@ def summarize_models(
         One row per arm, marker and post-baseline visit: ``arm``, ``PARAMCD`` and the
         columns of :func:`helpers.stats.mixed_model_by_visit` (``AVISITN``,
         ``estimate``, ``ci_low``, ``ci_high``, ``p_val``, ``scale``, ``n_subjects``,
-        ``n_obs``, ``converged``, ``method``), plus ``p_adj`` and ``padjust``.
+        ``n_obs``, ``converged``, ``method``), plus ``p_adj``, ``padjust`` and
+        ``family_size``.
 
     Notes
     -----
@@ -360,23 +375,20 @@ def summarize_models(
     """
     require_columns(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "summarize_models", "bds")
     codes = _codes(bds, codes)
-    stacked = with_total(bds[bds["PARAMCD"].isin(codes)], arm, arms)
+    data = bds[bds["PARAMCD"].isin(codes)]
     parts = []
-    for a in arms_and_total(arms):
-        arm_parts = []
+    for a in arms:
         for code in codes:
-            sub = stacked[(stacked[arm] == a) & (stacked["PARAMCD"] == code)]
+            sub = data[(data[arm] == a) & (data["PARAMCD"] == code)]
             if sub["USUBJID"].nunique() < 2 or sub["AVISITN"].nunique() < 2:
                 continue
             res = stats.mixed_model_by_visit(sub, log=code in log, baseline_week=baseline_week, confidence=confidence)
             res.insert(0, "PARAMCD", code)
             res.insert(0, arm, a)
-            arm_parts.append(res)
-        if arm_parts:
-            block = pd.concat(arm_parts, ignore_index=True)
-            block["p_adj"] = stats.adjust_pvalues(block["p_val"], padjust)
-            block["padjust"] = padjust
-            parts.append(block)
+            res["p_adj"] = stats.adjust_pvalues(res["p_val"], padjust)
+            res["padjust"] = padjust
+            res["family_size"] = int(res["p_val"].notna().sum())
+            parts.append(res)
     if not parts:
         return pd.DataFrame(columns=[arm, "PARAMCD", "AVISITN", "estimate", "ci_low", "ci_high", "p_val", "p_adj", "scale"])
     return order_rows(pd.concat(parts, ignore_index=True), arm, arms, codes)
@@ -385,7 +397,7 @@ def summarize_models(
 def compare_arms(
     bds: pd.DataFrame, week: int, arm: str, arms: Sequence[str], reference: str | None,
     codes: Sequence[str] | None = None, log: Sequence[str] = (), baseline_week: int = 0, confidence: float = 0.95,
-    padjust: str = "holm",
+    padjust: str = "holm", equivalence_confidence: float | None = None,
 ) -> pd.DataFrame:
     """Each arm against the reference arm: change from baseline at ``week`` adjusted for
     the baseline value (ANCOVA), marker by marker.
@@ -400,20 +412,26 @@ def compare_arms(
         Codes analysed on the log scale: the change is log(value) - log(baseline), and
         the estimate exp(difference), the ratio of the geometric mean ratios to baseline.
     padjust : str
-        Correction across the markers (within each compared arm).
+        Correction across the markers (one family per compared arm).
+    equivalence_confidence : float, optional
+        Also give the interval at this level (``eq_ci_low``, ``eq_ci_high``): the
+        1 - 2 alpha interval of two one-sided tests at level alpha (equivalence).
 
     Returns
     -------
     DataFrame
         One row per marker and non-reference arm: ``PARAMCD``, ``arm`` (the compared
         arm), ``reference``, ``estimate``, ``ci_low``, ``ci_high``, ``p_val``, ``p_adj``,
-        ``scale`` (``"difference"`` or ``"ratio"``), ``n``, ``method``. Empty when there
-        is nothing to compare (one arm, or no reference data at ``week``).
+        ``scale`` (``"difference"`` or ``"ratio"``), ``n`` (both arms), ``n_arm``,
+        ``n_reference``, ``padjust``, ``family_size`` (markers compared for the arm),
+        ``method``; with ``equivalence_confidence``, ``eq_ci_low``, ``eq_ci_high``,
+        ``eq_confidence``. Empty when there is nothing to compare (one arm, or no
+        reference data at ``week``).
 
     Notes
     -----
     CHG = b0 + b_arm + b_base BASE + e by least squares (:func:`helpers.stats.ancova_change`;
-    R ``lm(chg ~ arm + base)``).
+    R ``lm(chg ~ arm + base)``; the interval ``confint(fit, level = ...)``).
 
     Examples
     --------
@@ -421,9 +439,9 @@ def compare_arms(
     ...                    "AVISITN": [0, 2] * 6, "PARAMCD": "C3",
     ...                    "TRT01A": ["A"] * 6 + ["P"] * 6,
     ...                    "AVAL": [1, 3, 2, 5, 3, 6, 1, 1, 2, 3, 3, 3]})
-    >>> compare_arms(df, 2, "TRT01A", ["A", "P"], "P")[["TRT01A", "reference", "estimate", "scale"]].round(3)
-      TRT01A reference  estimate       scale
-    0      A         P     2.333  difference
+    >>> compare_arms(df, 2, "TRT01A", ["A", "P"], "P")[["TRT01A", "reference", "estimate", "scale", "n_arm"]].round(3)
+      TRT01A reference  estimate       scale  n_arm
+    0      A         P     2.333  difference      3
     """
     require_columns(bds, ["USUBJID", "PARAMCD", "AVISITN", "AVAL", arm], "compare_arms", "bds")
     codes = _codes(bds, codes)
@@ -440,17 +458,32 @@ def compare_arms(
         if at[arm].nunique() < 2 or reference not in set(at[arm]):
             continue
         res = stats.ancova_change(at, arm, reference, confidence=confidence)
+        eq = (stats.ancova_change(at, arm, reference, confidence=equivalence_confidence).set_index("term")
+              if equivalence_confidence is not None else None)
+        sizes = at.groupby(arm)["USUBJID"].nunique()
+        back = math.exp if is_log else float
         for r in res.itertuples(index=False):
-            est, lo, hi = (math.exp(r.estimate), math.exp(r.ci_low), math.exp(r.ci_high)) if is_log else (r.estimate, r.ci_low, r.ci_high)
-            rows.append({"PARAMCD": code, arm: r.term, "reference": reference,
-                         "estimate": est, "ci_low": lo, "ci_high": hi, "p_val": r.p_val,
-                         "scale": "ratio" if is_log else "difference", "n": r.n,
-                         "method": r.method + (" (log scale)" if is_log else "")})
-    out = pd.DataFrame(rows, columns=["PARAMCD", arm, "reference", "estimate", "ci_low", "ci_high", "p_val", "scale", "n", "method"])
+            row = {"PARAMCD": code, arm: r.term, "reference": reference,
+                   "estimate": back(r.estimate), "ci_low": back(r.ci_low), "ci_high": back(r.ci_high), "p_val": r.p_val,
+                   "scale": "ratio" if is_log else "difference", "n": r.n, "n_arm": int(sizes.get(r.term, 0)),
+                   "n_reference": int(sizes.get(reference, 0)),
+                   "method": r.method + (" (log scale)" if is_log else "")}
+            if eq is not None:
+                row.update(eq_ci_low=back(eq.loc[r.term, "ci_low"]), eq_ci_high=back(eq.loc[r.term, "ci_high"]),
+                           eq_confidence=equivalence_confidence)
+            rows.append(row)
+    columns = ["PARAMCD", arm, "reference", "estimate", "ci_low", "ci_high", "p_val", "scale", "n", "n_arm",
+               "n_reference", "method"]
+    if equivalence_confidence is not None:
+        columns += ["eq_ci_low", "eq_ci_high", "eq_confidence"]
+    out = pd.DataFrame(rows, columns=columns)
     out.insert(out.columns.get_loc("p_val") + 1, "p_adj", np.nan)
+    out.insert(out.columns.get_loc("method"), "padjust", padjust)
+    out.insert(out.columns.get_loc("method"), "family_size", 0)
     for a in pd.unique(out[arm]):
         sel = out[arm] == a
         out.loc[sel, "p_adj"] = stats.adjust_pvalues(out.loc[sel, "p_val"], padjust)
+        out.loc[sel, "family_size"] = int(out.loc[sel, "p_val"].notna().sum())
     return out
 
 
@@ -477,8 +510,7 @@ def summarize_normalisation(
     Returns
     -------
     DataFrame
-        One row per arm (and ``Total`` with several arms) and criterion of
-        :data:`NORMALISATION`: ``arm``, ``PARAMCD``, ``responders`` (normalised), ``n``
+        One row per arm (never pooled) and criterion of :data:`NORMALISATION`: ``arm``, ``PARAMCD``, ``responders`` (normalised), ``n``
         (abnormal at baseline), ``rate``, ``ci_low``, ``ci_high``, ``method``.
 
     Notes
@@ -509,9 +541,9 @@ def summarize_normalisation(
     comp = comp.assign(PARAMCD="COMP", NORMFL=np.where(comp["_ok"], "Y", "N")).drop(columns="_ok")
     norm = pd.concat([norm[["USUBJID", "PARAMCD", "NORMFL"]], comp], ignore_index=True)
     subjects = adlb[["USUBJID", arm]].drop_duplicates("USUBJID")
-    norm = with_total(norm.merge(subjects, on="USUBJID", how="left"), arm, arms)
+    norm = norm.merge(subjects, on="USUBJID", how="left")
     rows = []
-    for a in arms_and_total(arms):
+    for a in arms:
         for code in NORMALISATION:
             g = norm[(norm[arm] == a) & (norm["PARAMCD"] == code)]
             ci = stats.proportion_ci(int((g["NORMFL"] == "Y").sum()), len(g), confidence, method).iloc[0]
@@ -563,7 +595,7 @@ def derive_change_pairs(x: pd.DataFrame, y: pd.DataFrame, week: int, arm: str, n
 
 
 def summarize_correlation(pairs: pd.DataFrame, x: str, y: str, arm: str, arms: Sequence[str]) -> pd.DataFrame:
-    """Spearman correlation of two columns, by arm (and in total with several arms).
+    """Spearman correlation of two columns in each arm (never pooled).
 
     Returns
     -------
@@ -583,10 +615,9 @@ def summarize_correlation(pairs: pd.DataFrame, x: str, y: str, arm: str, arms: S
     0  5  0.8
     """
     require_columns(pairs, [x, y, arm], "summarize_correlation", "pairs")
-    stacked = with_total(pairs, arm, arms)
     rows = []
-    for a in arms_and_total(arms):
-        g = stacked[stacked[arm] == a]
+    for a in arms:
+        g = pairs[pairs[arm] == a]
         r = stats.spearman(g[x], g[y])
         r.insert(0, arm, a)
         rows.append(r)
@@ -629,42 +660,14 @@ def derive_response_groups(bds: pd.DataFrame, response: pd.DataFrame, week: int,
     return at.merge(r, on="USUBJID", how="inner").reset_index(drop=True)
 
 
-def compute_cles_ci(cles: float, n1: int, n2: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Confidence interval of the common-language effect size (the area under the ROC
-    curve), by Hanley and McNeil's standard error, clipped to [0, 1].
-
-    Notes
-    -----
-    With A the CLES, Q1 = A / (2 - A), Q2 = 2A^2 / (1 + A), and
-    SE^2 = [A(1 - A) + (n1 - 1)(Q1 - A^2) + (n2 - 1)(Q2 - A^2)] / (n1 n2)
-    (Hanley & McNeil, Radiology 1982;143:29-36); the interval is A +- z SE.
-    The rank-biserial correlation is 2A - 1, and so is its interval.
-
-    Examples
-    --------
-    A = 0.75 with 10 subjects per group: Q1 = 0.6, Q2 = 0.642857, SE^2 = 0.0124821,
-    SE = 0.111723, interval 0.75 +- 1.959964 x 0.111723:
-
-    >>> [round(v, 4) for v in compute_cles_ci(0.75, 10, 10)]
-    [0.531, 0.969]
-    """
-    from scipy.stats import norm
-
-    if not (n1 and n2) or cles is None or math.isnan(cles):
-        return (math.nan, math.nan)
-    a = float(cles)
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n2 - 1) * (q2 - a * a)) / (n1 * n2)
-    half = float(norm.ppf(0.5 + confidence / 2)) * math.sqrt(max(var, 0.0))
-    return (max(0.0, a - half), min(1.0, a + half))
-
-
 def compare_responders(
     groups: pd.DataFrame, arm: str, arms: Sequence[str], value: str = "CHG", codes: Sequence[str] | None = None,
     labels: tuple[str, str] = ("Responder", "Non-responder"), padjust: str = "holm", confidence: float = 0.95,
+    min_group_size: int = 5,
 ) -> pd.DataFrame:
-    """Responders against non-responders, marker by marker: Mann-Whitney U test with the
-    rank-biserial correlation and the common-language effect size.
+    """Responders against non-responders, marker by marker and arm by arm: the
+    Mann-Whitney U test with the Hodges-Lehmann shift and the interval that inverts the
+    same test; groups smaller than ``min_group_size`` are described, not tested.
 
     Parameters
     ----------
@@ -673,50 +676,74 @@ def compare_responders(
     value : str
         The column compared (``CHG``: change from baseline; ``AVAL``: value at the week).
     padjust : str
-        Correction across the markers within each arm.
+        Correction across the tested markers, one family per arm.
+    confidence : float
+        Level of the interval of the shift.
+    min_group_size : int
+        Below this many responders or non-responders a marker is not tested: the row
+        keeps the sizes, medians and shift, with no p value or interval.
 
     Returns
     -------
     DataFrame
-        One row per arm (and ``Total`` with several arms) and marker: ``arm``,
-        ``PARAMCD``, ``value``, and from :func:`helpers.stats.compare_groups` ``group1``
-        (responders), ``group2``, ``n1``, ``n2``, ``median1``, ``median2``, ``u_val``,
-        ``p_val``, ``rbc`` (positive when responders have the higher values), ``cles``
-        (P(responder > non-responder)); then ``cles_ci_low``, ``cles_ci_high``,
-        ``rbc_ci_low``, ``rbc_ci_high`` (:func:`compute_cles_ci`), ``p_adj``,
-        ``padjust``, ``method``.
+        One row per arm (never pooled) and marker: ``arm``, ``PARAMCD``, ``value``,
+        ``group1`` (responders), ``group2``, ``n1``, ``n2``, ``median1``, ``median2``,
+        ``estimate`` (Hodges-Lehmann shift, responders minus non-responders), ``u_val``,
+        ``rbc`` (rank-biserial correlation, positive when responders have the higher
+        values), ``cles`` (P(responder > non-responder), ties one half), ``tested``,
+        ``p_val``, ``ci_low``, ``ci_high`` (the interval of the shift: it excludes 0
+        exactly when ``p_val`` < 1 - ``confidence``), ``confidence``, ``p_adj``,
+        ``padjust``, ``family_size`` (tested markers of the arm), ``test_method``
+        (``exact`` or ``asymptotic``), ``method``.
 
     Notes
     -----
-    pingouin ``mwu`` (scipy ``mannwhitneyu``, two-sided; R ``wilcox.test(x, y)``); the
-    rank-biserial correlation is 2 CLES - 1 (Kerby, 2014).
+    :func:`helpers.stats.equivalence.mann_whitney_shift` (scipy ``mannwhitneyu``, two-sided,
+    continuity correction; R ``wilcox.test(x, y, conf.int = TRUE)``). The rank-biserial
+    correlation is 2 CLES - 1 with CLES = U / (n1 n2) (Kerby, 2014); it is shown without
+    an interval, which the shift's interval replaces.
 
     Examples
     --------
     >>> g = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": "TREG", "CHG": [3.0, 4.0, 5.0, 1.0, 2.0],
     ...                   "RESPONSE": ["Responder"] * 3 + ["Non-responder"] * 2})
-    >>> compare_responders(g, "TRT01A", ["IL-2"])[["n1", "n2", "u_val", "rbc", "cles"]]
-       n1  n2  u_val  rbc  cles
-    0   3   2    6.0  1.0   1.0
+    >>> compare_responders(g, "TRT01A", ["IL-2"], min_group_size=2)[["n1", "n2", "u_val", "rbc", "estimate", "tested"]]
+       n1  n2  u_val  rbc  estimate  tested
+    0   3   2    6.0  1.0       2.5    True
     """
     require_columns(groups, ["PARAMCD", value, "RESPONSE", arm], "compare_responders", "groups")
     codes = _codes(groups, codes)
-    stacked = with_total(groups, arm, arms)
     parts = []
-    for a in arms_and_total(arms):
+    for a in arms:
         rows = []
         for code in codes:
-            g = stacked[(stacked[arm] == a) & (stacked["PARAMCD"] == code)]
-            res = stats.compare_groups(g, value, "RESPONSE", groups=list(labels)).iloc[0].to_dict()
-            lo, hi = compute_cles_ci(res["cles"], res["n1"], res["n2"], confidence)
-            rows.append({arm: a, "PARAMCD": code, "value": value, **res, "cles_ci_low": lo, "cles_ci_high": hi,
-                         "rbc_ci_low": 2 * lo - 1, "rbc_ci_high": 2 * hi - 1})
+            g = groups[(groups[arm] == a) & (groups["PARAMCD"] == code)]
+            x = g.loc[g["RESPONSE"] == labels[0], value].dropna().to_numpy(float)
+            y = g.loc[g["RESPONSE"] == labels[1], value].dropna().to_numpy(float)
+            res = equivalence.mann_whitney_shift(x, y, confidence).iloc[0]
+            tested = bool(min(len(x), len(y)) >= max(min_group_size, 1))
+            cles = res["u_val"] / (len(x) * len(y)) if len(x) and len(y) else math.nan
+            rows.append({
+                arm: a, "PARAMCD": code, "value": value, "group1": labels[0], "group2": labels[1],
+                "n1": len(x), "n2": len(y), "median1": float(np.median(x)) if len(x) else math.nan,
+                "median2": float(np.median(y)) if len(y) else math.nan, "estimate": res["estimate"], "u_val": res["u_val"],
+                "rbc": 2 * cles - 1, "cles": cles, "tested": tested,
+                "p_val": res["p_val"] if tested else math.nan,
+                "ci_low": res["ci_low"] if tested else math.nan, "ci_high": res["ci_high"] if tested else math.nan,
+                "confidence": confidence, "test_method": res["method"] if tested else None,
+            })
         block = pd.DataFrame(rows)
+        if block.empty:
+            continue
         block["p_adj"] = stats.adjust_pvalues(block["p_val"], padjust)
         block["padjust"] = padjust
+        block["family_size"] = int(block["p_val"].notna().sum())
         parts.append(block)
-    out = pd.concat(parts, ignore_index=True)
-    out["method"] = "Mann-Whitney U test; Hanley-McNeil interval"
+    columns = [arm, "PARAMCD", "value", "group1", "group2", "n1", "n2", "median1", "median2", "estimate", "u_val",
+               "rbc", "cles", "tested", "p_val", "ci_low", "ci_high", "confidence", "test_method", "p_adj", "padjust",
+               "family_size"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    out["method"] = "Mann-Whitney U test; Hodges-Lehmann shift with the interval inverting the test"
     return out
 
 
@@ -735,19 +762,35 @@ def compared_arms(comparison: pd.DataFrame, arm: str, arms: Sequence[str]) -> li
     return [a for a in arms if a in present]
 
 
-def significant_codes(frame: pd.DataFrame, arm: str, arms: Sequence[str], alpha: float, p: str = "p_adj") -> list[str]:
-    """The markers whose (adjusted) p is below ``alpha`` over all subjects (the total, or
-    the only arm), in the order of ``frame``.
+def treated_arms(arms: Sequence[str], reference: str | None) -> list[str]:
+    """The arms a claim about the treatment is judged in: every arm but the reference
+    (with one arm, or no reference among the arms, every arm).
 
     Examples
     --------
-    >>> c = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": ["TREG", "TH17", "TFH"], "p_adj": [0.2, 0.01, 0.03]})
-    >>> significant_codes(c, "TRT01A", ["IL-2"], 0.05), significant_codes(c, "TRT01A", ["IL-2"], 0.001)
-    (['TH17', 'TFH'], [])
+    >>> treated_arms(["IL-2", "Placebo"], "Placebo"), treated_arms(["IL-2"], None), treated_arms(["A", "B"], None)
+    (['IL-2'], ['IL-2'], ['A', 'B'])
+    """
+    if len(arms) > 1 and reference in arms:
+        return [a for a in arms if a != reference]
+    return list(arms)
+
+
+def significant_codes(frame: pd.DataFrame, arm: str, arms: Sequence[str], alpha: float,
+                      p: str = "p_adj") -> dict[str, list[str]]:
+    """The markers whose (adjusted) p is below ``alpha`` in each arm, in the order of
+    ``frame`` (untested markers, with a missing p, are never significant).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"TRT01A": ["A", "A", "A", "B"], "PARAMCD": ["TREG", "TH17", "TFH", "TREG"],
+    ...                   "p_adj": [0.2, 0.01, 0.03, None]})
+    >>> significant_codes(c, "TRT01A", ["A", "B"], 0.05)
+    {'A': ['TH17', 'TFH'], 'B': []}
     """
     require_columns(frame, ["PARAMCD", arm, p], "significant_codes", "frame")
-    sel = frame[(frame[arm] == total_label(arms)) & (frame[p] < alpha)]
-    return [str(c) for c in sel["PARAMCD"]]
+    sel = frame[frame[p] < alpha]
+    return {a: [str(c) for c in sel.loc[sel[arm] == a, "PARAMCD"]] for a in arms}
 
 
 # ---------------------------------------------------------------------------------------
@@ -804,119 +847,278 @@ def derive_direction(frame: pd.DataFrame, alpha: float, value: str = "median_chg
     return out
 
 
+def derive_comparison_direction(comparison: pd.DataFrame, alpha: float, p: str = "p_adj") -> pd.DataFrame:
+    """``comparison`` (from :func:`compare_arms`) with ``direction``: whether the compared
+    arm ended significantly higher (``up``) or lower (``down``) than the reference, by the
+    sign of the difference or of the log of the ratio (:func:`compute_direction`).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"estimate": [0.5, 1.3, -0.2], "p_adj": [0.01, 0.02, 0.4],
+    ...                   "scale": ["ratio", "ratio", "difference"]})
+    >>> derive_comparison_direction(c, 0.05)["direction"].tolist()
+    ['down', 'up', 'not_significant']
+    """
+    require_columns(comparison, ["estimate", "scale", p], "derive_comparison_direction", "comparison")
+    effect = [math.log(e) if sc == "ratio" else float(e) for e, sc in zip(comparison["estimate"], comparison["scale"],
+                                                                          strict=True)]
+    out = comparison.copy()
+    out["direction"] = [compute_direction(e, q, alpha) for e, q in zip(effect, comparison[p], strict=True)]
+    return out
+
+
 def compute_verdict(claimed: str, change: float, p: float, alpha: float) -> str:
-    """Whether the data support a published claim, as a code of :data:`VERDICTS`:
-    ``"supported"``, ``"not_supported"`` or ``"contradicted"``.
+    """Whether a test of a change supports a published claim, as a code of
+    :data:`VERDICTS`.
 
     Parameters
     ----------
     claimed : {"increase", "decrease", "none"}
         The published direction; ``"none"``: the marker was reported not to change.
     change, p : float
-        The median change (or between-arm effect) and its (adjusted) p value.
+        The change (or between-arm effect, on a scale where 0 is no effect) and its
+        (adjusted) p value.
     alpha : float
 
     Notes
     -----
     An increase or decrease is supported by a significant change in that direction,
     contradicted by a significant change the other way, and otherwise not supported. A
-    claim of no change is supported when the change is not significant (which does not
-    prove there was none) and not supported otherwise.
+    claim of no change cannot be judged by a test of difference: a p value above alpha is
+    absence of evidence, not evidence of absence, so the verdict is ``"inconclusive"``;
+    judge it by equivalence (:func:`compute_equivalence_verdict`).
 
     Examples
     --------
     >>> compute_verdict("decrease", -5.0, 0.01, 0.05), compute_verdict("decrease", 5.0, 0.01, 0.05)
     ('supported', 'contradicted')
-    >>> compute_verdict("increase", 0.1, 0.2, 0.05), compute_verdict("none", 0.1, 0.2, 0.05)
-    ('not_supported', 'supported')
+    >>> compute_verdict("increase", 0.1, 0.2, 0.05), compute_verdict("none", 0.1, 1.0, 0.05)
+    ('not_supported', 'inconclusive')
     """
     if claimed not in CLAIMED:
         raise ValueError(f"claimed must be 'increase', 'decrease' or 'none', got {claimed!r}")
-    significant = _significant(p, alpha)
     if claimed == "none":
-        return "not_supported" if significant else "supported"
-    if not significant or change == 0:
+        return "inconclusive"
+    if not _significant(p, alpha) or change == 0:
         return "not_supported"
     return "supported" if (change > 0) == (claimed == "increase") else "contradicted"
 
 
-def summarize_claims(tests: pd.DataFrame, claims: Sequence[Claim], week: int, arm: str, alpha: float) -> pd.DataFrame:
-    """Each published claim against the change observed at ``week``, in every arm.
+def compute_equivalence_verdict(ci_low: float, ci_high: float, margin: float | None) -> str:
+    """Whether the data support a claim of no change, by equivalence (two one-sided
+    tests), as a code of :data:`VERDICTS`.
+
+    Parameters
+    ----------
+    ci_low, ci_high : float
+        The 1 - 2 alpha interval of the change (or of the between-arm effect), on a scale
+        where 0 is no change (a log ratio for a ratio).
+    margin : float or None
+        The change of no practical importance, stated in advance on the same scale.
+
+    Notes
+    -----
+    ``"supported"`` when the interval lies inside (-margin, margin) (equivalence at level
+    alpha: Schuirmann, 1987); ``"contradicted"`` when it lies wholly outside, beyond the
+    margin on one side (a change larger than the margin, shown); ``"not_supported"``
+    otherwise; ``"inconclusive"`` without a margin: no equivalence claim then.
+
+    Examples
+    --------
+    >>> compute_equivalence_verdict(-0.2, 0.3, 0.5), compute_equivalence_verdict(-0.2, 0.7, 0.5)
+    ('supported', 'not_supported')
+    >>> compute_equivalence_verdict(0.6, 0.9, 0.5), compute_equivalence_verdict(-0.2, 0.3, None)
+    ('contradicted', 'inconclusive')
+    """
+    outcome = equivalence.equivalence_verdict(ci_low, ci_high, margin)
+    if outcome == "no margin":
+        return "inconclusive"
+    if outcome == "equivalent":
+        return "supported"
+    if ci_low >= margin or ci_high <= -margin:
+        return "contradicted"
+    return "not_supported"
+
+
+def _margin(margins: Mapping[str, Mapping[str, object]] | None, code: str) -> tuple[float | None, str | None]:
+    entry = (margins or {}).get(code)
+    if entry is None:
+        return None, None
+    try:
+        value = float(entry["margin"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"equivalence margin of {code}: need {{margin: <number>, source: <text>}}, got {entry!r}") from exc
+    if not value > 0:
+        raise ValueError(f"equivalence margin of {code} must be positive, got {value}")
+    return value, (str(entry["source"]) if entry.get("source") else None)
+
+
+_CLAIM_COLUMNS = ("PARAMCD", "claimed", "source", "citation", "basis", "n", "median_chg", "p_adj", "direction",
+                  "reference", "ref_n", "ref_median_chg", "ref_p_adj", "ref_direction", "scale", "effect",
+                  "effect_ci_low", "effect_ci_high", "effect_p_unadjusted", "effect_p", "effect_direction", "confidence", "eq_estimate",
+                  "eq_ci_low", "eq_ci_high", "eq_confidence", "margin", "margin_source", "min_group_size", "verdict")
+
+
+def summarize_claims(
+    tests: pd.DataFrame, claims: Sequence[Claim], week: int, arm: str, arms: Sequence[str], alpha: float,
+    reference: str | None = None, comparison: pd.DataFrame | None = None, changes: pd.DataFrame | None = None,
+    margins: Mapping[str, Mapping[str, object]] | None = None, min_group_size: int = 5,
+) -> pd.DataFrame:
+    """Each published claim about the treatment, judged at ``week`` in each treated arm.
+
+    With one arm (or no reference arm), a claim is judged by the change within the arm;
+    with several, by the comparison of the treated arm with the reference arm, which
+    separates the treatment from time, regression to the mean and background therapy
+    (the arms' own changes are kept beside it).
 
     Parameters
     ----------
     tests : DataFrame
-        From :func:`change_tests`.
+        From :func:`change_tests` (``arm``, ``PARAMCD``, ``AVISITN``, ``n``,
+        ``median_chg``, ``p_adj``).
     claims : sequence of Claim
     week : int
+    arm : str
+    arms : sequence of str
     alpha : float
-        Level at which the adjusted p value counts as significant.
+        The level: an (adjusted) p below it is significant; claims of no change use the
+        1 - 2 alpha interval.
+    reference : str, optional
+        The reference arm (several arms).
+    comparison : DataFrame, optional
+        From :func:`compare_arms` with ``equivalence_confidence=1 - 2 alpha`` (several
+        arms; a claim without its comparison row is not tested).
+    changes : DataFrame, optional
+        ``USUBJID``, ``PARAMCD``, ``AVISITN``, ``CHG`` and ``arm`` (e.g. from
+        :func:`marker_by_visit`): the changes whose Hodges-Lehmann interval judges a
+        claim of no change within an arm. Needed when such a claim has a margin.
+    margins : mapping, optional
+        ``{PARAMCD: {"margin": m, "source": text}}`` (``cohort.yml``
+        ``analysis.equivalence_margins``): the change of no practical importance, as a
+        difference or, for a marker compared on the log scale, as a ratio (> 1).
+    min_group_size : int
+        Below this many subjects in an arm the claim is not tested.
 
     Returns
     -------
     DataFrame
-        One row per arm and claim: ``arm``, ``PARAMCD``, ``claimed``, ``source``,
-        ``reference``, ``n``, ``median_chg``, ``p_adj``, ``direction``
-        (:func:`compute_direction`), ``verdict`` (:func:`compute_verdict`).
+        One row per treated arm (:func:`treated_arms`) and claim: ``arm``, ``PARAMCD``,
+        ``claimed``, ``source`` (bibliography key), ``citation``, ``basis``
+        (:data:`BASES`); the treated arm's change: ``n``, ``median_chg``, ``p_adj``,
+        ``direction``; the reference arm's (several arms): ``reference``, ``ref_n``,
+        ``ref_median_chg``, ``ref_p_adj``, ``ref_direction``; the test that decides:
+        ``scale`` (``median change``, ``difference`` or ``ratio``), ``effect``,
+        ``effect_ci_low``, ``effect_ci_high``, ``effect_p_unadjusted`` (comparison: the
+        interval and the p it inverts), ``effect_p`` (adjusted: decides),
+        ``effect_direction``, ``confidence``; for a claim of no change the equivalence
+        interval ``eq_estimate``, ``eq_ci_low``, ``eq_ci_high``, ``eq_confidence``, and
+        ``margin``, ``margin_source``; ``min_group_size``; ``verdict`` (:data:`VERDICTS`).
+
+    Notes
+    -----
+    Directions: :func:`compute_verdict` of the decisive estimate (the median change, or the
+    between-arm effect, its log for a ratio) and its adjusted p. No change:
+    :func:`compute_equivalence_verdict` of the 1 - 2 alpha interval, the Hodges-Lehmann
+    interval inverting the signed-rank test within an arm
+    (:func:`helpers.stats.equivalence.tost_change`), the ANCOVA interval between arms.
 
     Examples
     --------
     >>> t = pd.DataFrame({"TRT01A": "IL-2", "PARAMCD": ["DSDNA", "C3"], "AVISITN": 10, "n": 40,
     ...                   "median_chg": [-20.0, 0.01], "p_adj": [0.001, 0.4]})
-    >>> summarize_claims(t, LAB_CLAIMS[:2], 10, "TRT01A", 0.05)[["PARAMCD", "claimed", "direction", "verdict"]]
-      PARAMCD   claimed        direction        verdict
-    0   DSDNA  decrease             down      supported
-    1      C3  increase  not_significant  not_supported
+    >>> s = summarize_claims(t, LAB_CLAIMS[:2], 10, "TRT01A", ["IL-2"], 0.05)
+    >>> s[["PARAMCD", "claimed", "basis", "direction", "verdict"]]
+      PARAMCD   claimed   basis        direction        verdict
+    0   DSDNA  decrease  change             down      supported
+    1      C3  increase  change  not_significant  not_supported
     """
     require_columns(tests, [arm, "PARAMCD", "AVISITN", "n", "median_chg", "p_adj"], "summarize_claims", "tests")
+    several = len(arms) > 1 and reference is not None and reference in arms
+    if several:
+        if comparison is None:
+            raise ValueError("summarize_claims: with several arms, a claim is judged by the comparison with the "
+                             f"reference arm ({reference}); pass comparison (from compare_arms)")
+        require_columns(comparison, ["PARAMCD", arm, "estimate", "ci_low", "ci_high", "p_adj", "scale"],
+                        "summarize_claims", "comparison")
+    if changes is not None:
+        require_columns(changes, ["PARAMCD", "AVISITN", "CHG", arm], "summarize_claims", "changes")
     at = tests[tests["AVISITN"] == week]
+    confidence = 1 - alpha
+
+    def within(a: str, code: str) -> dict[str, object]:
+        r = at[(at[arm] == a) & (at["PARAMCD"] == code)]
+        if r.empty:
+            return {"n": 0, "median_chg": math.nan, "p_adj": math.nan, "direction": "not_significant"}
+        r = r.iloc[0]
+        return {"n": int(r["n"]), "median_chg": float(r["median_chg"]), "p_adj": float(r["p_adj"]),
+                "direction": compute_direction(r["median_chg"], r["p_adj"], alpha)}
+
     rows = []
-    for a in pd.unique(at[arm]):
+    for a in treated_arms(arms, reference if several else None):
         for c in claims:
-            r = at[(at[arm] == a) & (at["PARAMCD"] == c.code)]
-            if r.empty:
-                continue
-            r = r.iloc[0]
-            rows.append({arm: a, "PARAMCD": c.code, "claimed": c.direction, "source": c.source, "reference": c.reference,
-                         "n": int(r["n"]), "median_chg": float(r["median_chg"]), "p_adj": float(r["p_adj"]),
-                         "direction": compute_direction(r["median_chg"], r["p_adj"], alpha),
-                         "verdict": compute_verdict(c.direction, r["median_chg"], r["p_adj"], alpha)})
-    return pd.DataFrame(rows)
-
-
-def summarize_arm_claims(comparison: pd.DataFrame, claims: Sequence[Claim], arm: str, alpha: float) -> pd.DataFrame:
-    """Each published claim against the between-arm comparison (from :func:`compare_arms`).
-
-    Returns
-    -------
-    DataFrame
-        One row per compared arm and claim: ``arm``, ``PARAMCD``, ``claimed``,
-        ``effect`` (the difference, or the log of the ratio), ``p_adj``, ``direction``
-        (:func:`compute_direction` of the effect: the compared arm ended higher or lower
-        than the reference), ``verdict`` (:func:`compute_verdict` of the effect).
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"PARAMCD": ["DSDNA", "C3"], "TRT01A": "IL-2", "estimate": [1.26, 0.27],
-    ...                   "p_adj": [0.07, 0.0001], "scale": ["ratio", "difference"]})
-    >>> summarize_arm_claims(c, LAB_CLAIMS, "TRT01A", 0.05)[["PARAMCD", "direction", "verdict"]]
-      PARAMCD        direction        verdict
-    0   DSDNA  not_significant  not_supported
-    1      C3               up      supported
-    """
-    require_columns(comparison, ["PARAMCD", arm, "estimate", "p_adj", "scale"], "summarize_arm_claims", "comparison")
-    rows = []
-    by_code = {c.code: c for c in claims}
-    for a, r in zip(comparison[arm], comparison.itertuples(index=False), strict=True):
-        c = by_code.get(r.PARAMCD)
-        if c is None:
-            continue
-        effect = math.log(r.estimate) if r.scale == "ratio" else float(r.estimate)
-        rows.append({arm: a, "PARAMCD": r.PARAMCD,
-                     "claimed": c.direction, "effect": effect, "p_adj": float(r.p_adj),
-                     "direction": compute_direction(effect, r.p_adj, alpha),
-                     "verdict": compute_verdict(c.direction, effect, r.p_adj, alpha)})
-    return pd.DataFrame(rows, columns=[arm, "PARAMCD", "claimed", "effect", "p_adj", "direction", "verdict"])
+            own = within(a, c.code)
+            margin, margin_source = _margin(margins, c.code)
+            row: dict[str, object] = {arm: a, "PARAMCD": c.code, "claimed": c.direction, "source": c.source,
+                                      "citation": c.reference, "basis": "comparison" if several else "change", **own,
+                                      "reference": reference if several else None, "confidence": confidence,
+                                      "margin": margin, "margin_source": margin_source,
+                                      "min_group_size": min_group_size}
+            for k in ("ref_n", "ref_median_chg", "ref_p_adj", "effect", "effect_ci_low", "effect_ci_high",
+                      "effect_p_unadjusted", "effect_p",
+                      "eq_estimate", "eq_ci_low", "eq_ci_high", "eq_confidence"):
+                row[k] = math.nan
+            row.update(ref_direction=None, scale="median change", effect_direction=None)
+            if several:
+                ref = within(reference, c.code)
+                row.update(ref_n=ref["n"], ref_median_chg=ref["median_chg"], ref_p_adj=ref["p_adj"],
+                           ref_direction=ref["direction"])
+                cmp_row = comparison[(comparison[arm] == a) & (comparison["PARAMCD"] == c.code)]
+                enough = min(own["n"], ref["n"]) >= min_group_size
+                if cmp_row.empty or not enough:
+                    row["verdict"] = "not_tested"
+                    rows.append(row)
+                    continue
+                r = cmp_row.iloc[0]
+                log = r["scale"] == "ratio"
+                effect = math.log(r["estimate"]) if log else float(r["estimate"])
+                row.update(scale=r["scale"], effect=float(r["estimate"]), effect_ci_low=float(r["ci_low"]),
+                           effect_ci_high=float(r["ci_high"]), effect_p=float(r["p_adj"]),
+                           effect_p_unadjusted=float(r["p_val"]) if "p_val" in r else math.nan,
+                           effect_direction=compute_direction(effect, r["p_adj"], alpha))
+                if c.direction == "none":
+                    if "eq_ci_low" not in comparison:
+                        raise ValueError("summarize_claims: a claim of no change needs the equivalence interval of "
+                                         "the comparison (compare_arms(..., equivalence_confidence=1 - 2 alpha))")
+                    lo, hi = float(r["eq_ci_low"]), float(r["eq_ci_high"])
+                    row.update(eq_estimate=float(r["estimate"]), eq_ci_low=lo, eq_ci_high=hi,
+                               eq_confidence=float(r["eq_confidence"]))
+                    if log:
+                        lo, hi = math.log(lo), math.log(hi)
+                    m = math.log(margin) if (log and margin is not None) else margin
+                    if log and margin is not None and margin <= 1:
+                        raise ValueError(f"equivalence margin of {c.code} is a ratio (the marker is compared on the "
+                                         f"log scale): it must exceed 1, got {margin}")
+                    row["verdict"] = compute_equivalence_verdict(lo, hi, m)
+                else:
+                    row["verdict"] = compute_verdict(c.direction, effect, r["p_adj"], alpha)
+            else:
+                row.update(effect=own["median_chg"], effect_p=own["p_adj"], effect_direction=own["direction"])
+                if own["n"] < max(min_group_size, 1):
+                    row["verdict"] = "not_tested"
+                elif c.direction == "none":
+                    if changes is not None:
+                        sel = changes[(changes[arm] == a) & (changes["PARAMCD"] == c.code) & (changes["AVISITN"] == week)]
+                        tost = equivalence.tost_change(sel["CHG"], margin, alpha).iloc[0]
+                        row.update(eq_estimate=tost["estimate"], eq_ci_low=tost["ci_low"], eq_ci_high=tost["ci_high"],
+                                   eq_confidence=tost["confidence"])
+                    elif margin is not None:
+                        raise ValueError(f"summarize_claims: the claim of no change in {c.code} has a margin; pass "
+                                         "changes (the CHG values) for its equivalence interval")
+                    row["verdict"] = compute_equivalence_verdict(row["eq_ci_low"], row["eq_ci_high"], margin)
+                else:
+                    row["verdict"] = compute_verdict(c.direction, own["median_chg"], own["p_adj"], alpha)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[arm, *_CLAIM_COLUMNS])
 
 
 # ---------------------------------------------------------------------------------------
@@ -926,16 +1128,25 @@ def summarize_arm_claims(comparison: pd.DataFrame, claims: Sequence[Claim], arm:
 def check_change_tests(tests: pd.DataFrame, bds: pd.DataFrame, arm: str, arms: Sequence[str], codes: Sequence[str]) -> None:
     """Checks a chapter runs on its change tests; raises ``ValueError`` when one fails.
 
-    Every marker is tested in every arm that has data; no test has more subjects than
-    the arm; p values lie in [0, 1] and an adjusted p is never below its raw p.
+    Every marker is tested in every arm that has data, and no row is pooled over the
+    arms; no test has more subjects than the arm; each family is one marker in one arm,
+    of the stated size; p values lie in [0, 1] and an adjusted p is never below its raw p.
     """
-    n_arm = with_total(bds, arm, arms).groupby(arm)["USUBJID"].nunique()
+    stray = sorted(set(tests[arm]) - set(arms))
+    if stray:
+        raise ValueError(f"change tests: rows for {stray}, which are not arms ({list(arms)}): no pooled rows")
+    n_arm = bds.groupby(arm)["USUBJID"].nunique()
     for a, g in tests.groupby(arm):
         if (g["n"] > n_arm.get(a, 0)).any():
             raise ValueError(f"change tests: arm {a} has a test with more subjects than the arm ({n_arm.get(a, 0)})")
-        missing = [c for c in codes if c in set(bds["PARAMCD"]) and c not in set(g["PARAMCD"])]
+        missing = [c for c in codes if c in set(bds.loc[bds[arm] == a, "PARAMCD"]) and c not in set(g["PARAMCD"])]
         if missing:
             raise ValueError(f"change tests: arm {a} lacks markers {missing}")
+        if "family_size" in g:
+            for code, f in g.groupby("PARAMCD"):
+                if (f["family_size"] != f["p_val"].notna().sum()).any():
+                    raise ValueError(f"change tests: the family of {code} in arm {a} holds {f['p_val'].notna().sum()} "
+                                     f"tests, not the {f['family_size'].iloc[0]} stated")
     p, q = tests["p_val"].dropna(), tests["p_adj"].dropna()
     if not (p.between(0, 1).all() and q.between(0, 1).all()):
         raise ValueError("change tests: a p value lies outside [0, 1]")
@@ -945,25 +1156,30 @@ def check_change_tests(tests: pd.DataFrame, bds: pd.DataFrame, arm: str, arms: S
 
 
 def check_normalisation(summary: pd.DataFrame, arm: str, arms: Sequence[str]) -> None:
-    """Normalised subjects never outnumber the abnormal ones; rates lie in [0, 1]; with
-    several arms the arms add up to the total."""
+    """Normalised subjects never outnumber the abnormal ones; rates lie in [0, 1]; no row
+    is pooled over the arms."""
     if (summary["responders"] > summary["n"]).any():
         raise ValueError("normalisation: more subjects normalised than abnormal at baseline")
     if not summary["rate"].dropna().between(0, 1).all():
         raise ValueError("normalisation: a rate lies outside [0, 1]")
-    if len(arms) > 1:
-        by = summary[summary[arm].isin(arms)].groupby("PARAMCD")[["responders", "n"]].sum()
-        tot = summary[summary[arm] == TOTAL].set_index("PARAMCD")[["responders", "n"]]
-        if not by.reindex(tot.index).equals(tot):
-            raise ValueError("normalisation: the arms do not add up to the total")
+    stray = sorted(set(summary[arm]) - set(arms))
+    if stray:
+        raise ValueError(f"normalisation: rows for {stray}, which are not arms ({list(arms)}): no pooled rows")
 
 
-def check_claims(claims: pd.DataFrame, tests: pd.DataFrame, claimed: Sequence[Claim], arm: str) -> None:
-    """Every claim was judged in every arm of the change tests; raises ``ValueError``
-    otherwise."""
-    expected = len(claimed) * tests[arm].nunique()
-    if len(claims) != expected:
-        raise ValueError(f"claims: {len(claims)} judged, expected {expected} (every claim in every arm)")
+def check_claims(claims: pd.DataFrame, claimed: Sequence[Claim], arm: str, arms: Sequence[str],
+                 reference: str | None = None) -> None:
+    """Every claim was judged in every treated arm (:func:`treated_arms`), each with a
+    known verdict; raises ``ValueError`` otherwise."""
+    treated = treated_arms(arms, reference)
+    expected = {(a, c.code) for a in treated for c in claimed}
+    got = set(zip(claims[arm], claims["PARAMCD"], strict=True))
+    if got != expected or len(claims) != len(expected):
+        raise ValueError(f"claims: {len(claims)} judged, expected {len(expected)} (every claim in every treated arm: "
+                         f"{treated})")
+    unknown = sorted(set(claims["verdict"]) - set(VERDICTS))
+    if unknown:
+        raise ValueError(f"claims: unknown verdicts {unknown}")
 
 
 def check_models(models: pd.DataFrame) -> None:
