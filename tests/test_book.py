@@ -116,9 +116,14 @@ def test_followup_reproduces_the_randomized_trial(followup_site: Path):
     assert (r["primary_responders@IL-2"], r["primary_n@IL-2"]) == (16, 29)
     assert (r["primary_responders@Placebo"], r["primary_n@Placebo"]) == (9, 30)
     assert (r["sri4_responders_week24@IL-2"], r["sri4_responders_week24@Placebo"]) == (19, 11)
-    # Pearson chi-square without continuity correction; R: prop.test(c(16, 9), c(29, 30), correct = FALSE)
-    assert r["primary_diff_p"] == pytest.approx(0.05045, abs=1e-4)
-    assert r["sri4_diff_p_week24"] == pytest.approx(0.02669, abs=1e-4)
+    # The pre-specified test: Miettinen-Nurminen's score test (published p = 0.052 and 0.027);
+    # statsmodels test_proportions_2indep(16, 29, 9, 30, method="score") gives 0.0524.
+    assert r["primary_p"] == pytest.approx(0.0524, abs=1e-4)
+    assert r["primary_verdict"] == "not met at the two-sided 5% level"
+    assert r["sri4_diff_p_week24"] == pytest.approx(0.0280, abs=1e-4)
+    # every randomized subject, the untreated one a non-responder: 16/30 vs 9/30;
+    # R: prop.test(c(16, 9), c(30, 30), correct = FALSE) gives p = 0.0668
+    assert r["itt_p_chisq"] == pytest.approx(0.0668, abs=1e-4)
     assert r["sae_subjects@IL-2"] == 0 and r["sae_subjects@Placebo"] == 3
     assert r["injection_site_reaction_subjects@IL-2"] == 9 and r["injection_site_reaction_subjects@Placebo"] == 2
     assert (followup_site / "chapters" / "sri.html").is_file()
@@ -147,3 +152,39 @@ def _stream_outputs(site_work: Path) -> list[str]:
 def test_no_warnings_in_output_cells(default_site: Path, followup_site: Path):
     for cohort in ("nct02084238", "nct02465580"):
         assert not _stream_outputs(TEST_WORK / cohort), cohort
+
+
+# ---------------------------------------------------------------------------------------
+# the randomized cohort reported as a trial statistician would (issue #13)
+
+EFFICACY_CHAPTERS = ("sri", "organ", "labs", "immunology")
+
+
+def test_followup_efficacy_tables_have_no_pooled_column(followup_site: Path):
+    import csv
+
+    for chapter in EFFICACY_CHAPTERS:
+        for path in sorted((followup_site / "downloads" / chapter).glob("*.csv")):
+            with path.open(encoding="utf-8") as f:
+                header = next(csv.reader(f))
+                rows = list(csv.reader(f))
+            assert "Total" not in header, f"{chapter}/{path.name} has a Total column"
+            assert not any(row and row[0] == "Total" for row in rows), f"{chapter}/{path.name} has a Total row"
+
+
+def test_followup_pages_never_pool_the_randomized_arms(followup_site: Path):
+    text = (followup_site / "chapters" / "sri.html").read_text(encoding="utf-8")
+    assert "of 59" not in text, "a response rate over both arms (59 subjects)"
+    r = results(followup_site)
+    pooled = [k for k in ("primary_rate", "primary_responders", "primary_n", "primary_ci_low", "primary_oc_rate",
+                          "sri5_primary_rate", "sri6_primary_rate", "sledai_median_change") if k in r]
+    assert not pooled, f"bare efficacy names with two arms must be comparisons, not pooled values: {pooled}"
+    assert (r["primary_responders@IL-2"], r["primary_n@IL-2"]) == (16, 29)
+
+
+def test_followup_states_the_primary_verdict(followup_site: Path):
+    sri = (followup_site / "chapters" / "sri.html").read_text(encoding="utf-8")
+    landing = (followup_site / "intro.html").read_text(encoding="utf-8")
+    for page in (sri, landing):
+        assert "not met at the two-sided 5% level" in page
+    assert "percentage points" in sri

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats as ss
 
 from helpers.analyses import population as pop
 from helpers.analyses.population import Variable
@@ -37,6 +40,8 @@ FLOW_TWO_ARMS = [
     ["allocated", None, "", "B", 2],
     ["treated", None, "", "A", 3],
     ["treated", None, "", "B", 2],
+    ["not_treated", None, "", "A", 1],  # S3, allocated to A and never dosed: not lost
+    ["not_treated", None, "", "B", 0],
     ["course", 1, "", "A", 3],
     ["course", 1, "", "B", 2],
     ["course", 2, "", "A", 1],
@@ -79,6 +84,7 @@ def test_participant_flow_single_arm_without_exposure():
     assert flow[["step", "flag", "n"]].values.tolist() == [
         ["enrolled", "", 4],
         ["treated", "", 3],
+        ["not_treated", "", 1],
         ["completed", "", 3],
         ["discontinued", "", 1],
         ["efficacy", "ITTFL", 4],
@@ -91,8 +97,9 @@ def test_participant_flow_single_arm_without_exposure():
 def test_participant_flow_empty_arm_shows_zeros():
     flow = pop.participant_flow(flow_adsl(), "TRT01A", ["A", "B", "C"])
     c = flow[flow["arm"] == "C"]
-    assert c["step"].tolist() == ["allocated", "treated", "completed", "discontinued", "ongoing", "efficacy", "safety"]
-    assert c["n"].tolist() == [0] * 7
+    assert c["step"].tolist() == ["allocated", "treated", "not_treated", "completed", "discontinued", "ongoing",
+                                  "efficacy", "safety"]
+    assert c["n"].tolist() == [0] * 8
 
 
 def test_participant_flow_without_eosstt():
@@ -127,8 +134,10 @@ def test_discontinuation_reasons_ties_alphabetical_missing_not_counted():
 
 def test_flow_counts_per_arm_and_total():
     out = pop.flow_counts(two_arm_flow(), ["A", "B"])
-    assert out.columns.tolist() == ["arm", "allocated", "treated", "completed", "discontinued", "ongoing", "efficacy", "safety"]
-    assert out.values.tolist() == [["A", 4, 3, 1, 3, 0, 4, 3], ["B", 2, 2, 0, 1, 1, 1, 2], ["Total", 6, 5, 1, 4, 1, 5, 5]]
+    assert out.columns.tolist() == ["arm", "allocated", "treated", "not_treated", "completed", "discontinued", "ongoing",
+                                    "efficacy", "safety"]
+    assert out.values.tolist() == [["A", 4, 3, 1, 1, 3, 0, 4, 3], ["B", 2, 2, 0, 0, 1, 1, 1, 2],
+                                   ["Total", 6, 5, 1, 1, 4, 1, 5, 5]]
 
 
 def test_flow_counts_single_arm_no_total():
@@ -137,8 +146,9 @@ def test_flow_counts_single_arm_no_total():
 
 
 def test_flow_totals_every_step():
-    assert pop.flow_totals(two_arm_flow()) == {"enrolled": 6, "allocated": 6, "treated": 5, "completed": 1,
-                                                "discontinued": 4, "ongoing": 1, "efficacy": 5, "safety": 5}
+    assert pop.flow_totals(two_arm_flow()) == {"enrolled": 6, "allocated": 6, "treated": 5, "not_treated": 1,
+                                                "completed": 1, "discontinued": 4, "ongoing": 1, "efficacy": 5,
+                                                "safety": 5}
 
 
 def test_check_flow_passes_on_a_consistent_flow():
@@ -299,14 +309,15 @@ def baseline_frame() -> pd.DataFrame:
     })
 
 
-STATS = ["variable", "level", "arm", "n", "n_missing", "count", "normal", "mean", "sd", "median", "q1", "q3", "min", "max"]
+STATS = ["variable", "level", "arm", "statistics", "n", "n_missing", "count", "mean", "sd", "median", "q1", "q3", "min",
+         "max"]
 
 
-def test_summarize_baseline_continuous_normal():
+def test_summarize_baseline_continuous_every_statistic_csr_by_default():
     out = pop.summarize_baseline(baseline_frame(), [Variable("AGE", "Age")], "TRT01A", ["A", "B"])
     assert out.columns.tolist() == STATS
-    assert out[["variable", "arm", "n", "n_missing", "normal"]].values.tolist() == [
-        ["AGE", "A", 4, 0, True], ["AGE", "B", 5, 0, True], ["AGE", "Total", 9, 0, True]]
+    assert out[["variable", "arm", "statistics", "n", "n_missing"]].values.tolist() == [
+        ["AGE", "A", "csr", 4, 0], ["AGE", "B", "csr", 5, 0], ["AGE", "Total", "csr", 9, 0]]
     # A: 20..50 mean 35, SD sqrt(500/3) = 12.910; B: mean 44, SD sqrt(820/4) = 14.318;
     # all nine: mean 40, SD sqrt(1500/8) = 13.693
     assert out["mean"].tolist() == [35.0, 44.0, 40.0]
@@ -314,18 +325,58 @@ def test_summarize_baseline_continuous_normal():
     assert out[["min", "max"]].values.tolist() == [[20.0, 50.0], [25.0, 60.0], [20.0, 60.0]]
 
 
-def test_summarize_baseline_continuous_skewed_quartiles_and_missing():
-    out = pop.summarize_baseline(baseline_frame(), [Variable("DURDIS", "Duration")], "TRT01A", ["A", "B"])
+def test_summarize_baseline_quartiles_and_missing_whatever_the_distribution():
+    out = pop.summarize_baseline(baseline_frame(), [Variable("DURDIS", "Duration")], "TRT01A", ["A", "B"],
+                                 statistics={"DURDIS": "median_iqr"})
     # quartiles as R's quantile(type = 7): B = 2, 2, 3, 101 -> 2.5 [2.0, 27.5];
     # all = 1, 1, 1, 1, 2, 2, 3, 101 -> 1.5 [1.0, 2.25]
-    assert out[["arm", "n", "n_missing", "normal", "median", "q1", "q3"]].values.tolist() == [
-        ["A", 4, 0, False, 1.0, 1.0, 1.0], ["B", 4, 1, False, 2.5, 2.0, 27.5], ["Total", 8, 1, False, 1.5, 1.0, 2.25]]
+    assert out[["arm", "statistics", "n", "n_missing", "median", "q1", "q3"]].values.tolist() == [
+        ["A", "median_iqr", 4, 0, 1.0, 1.0, 1.0], ["B", "median_iqr", 4, 1, 2.5, 2.0, 27.5],
+        ["Total", "median_iqr", 8, 1, 1.5, 1.0, 2.25]]
 
 
-def test_summarize_baseline_alpha_decides():
-    # with alpha = 0.95 normality of AGE (p = 0.91) is rejected
-    out = pop.summarize_baseline(baseline_frame(), [Variable("AGE", "Age")], "TRT01A", ["A", "B"], alpha=0.95)
-    assert out["normal"].tolist() == [False] * 3
+def test_summarize_baseline_the_plan_decides_not_the_data():
+    # AGE looks normal and DURDIS does not; the statistics are the ones named, whatever the data look like
+    v = [Variable("AGE", "Age"), Variable("DURDIS", "Duration")]
+    out = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"],
+                                 statistics={"AGE": "median_range", "DURDIS": "mean_sd"})
+    assert out.drop_duplicates("variable")["statistics"].tolist() == ["median_range", "mean_sd"]
+
+
+def test_baseline_statistics_defaults_and_errors():
+    v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical")]
+    assert pop.baseline_statistics(v) == {"AGE": "csr", "SEX": "n_pct"}
+    with pytest.raises(ValueError, match=r"baseline_statistics: AGE is continuous; its statistics must be one of "
+                                         r"\['csr', 'mean_sd', 'median_range', 'median_iqr'\], got 'n_pct'"):
+        pop.baseline_statistics(v, {"AGE": "n_pct"})
+    with pytest.raises(ValueError, match=r"SEX is categorical; its statistics must be one of \['n_pct'\], got 'mean_sd'"):
+        pop.baseline_statistics(v, {"SEX": "mean_sd"})
+
+
+def test_baseline_tests_by_the_statistics_shown():
+    df = baseline_frame().assign(CMHCQFL=["Y", "N", "Y", "Y", "N", "N", "Y", "N", "N"])
+    v = [Variable("AGE", "Age"), Variable("DURDIS", "Duration"), Variable("SEX", "Sex", "categorical"),
+         Variable("CMHCQFL", "Hydroxychloroquine", "categorical", only_level="Y")]
+    out = pop.baseline_tests(df, v, "TRT01A", ["A", "B"], {"DURDIS": "median_range"})
+    assert out.columns.tolist() == ["variable", "statistics", "test", "p_val", "method"]
+    assert out[["variable", "statistics", "test"]].values.tolist() == [
+        ["AGE", "csr", "welch"], ["DURDIS", "median_range", "wilcoxon"], ["SEX", "n_pct", "fisher"],
+        ["CMHCQFL", "n_pct", "fisher"]]
+    # scipy: ttest_ind(equal_var=False) on the ages; mannwhitneyu on 1, 1, 1, 1 vs 2, 2, 3, 101 (the NaN left out);
+    # fisher_exact([[3, 1], [4, 1]]) for F/M and [[3, 1], [1, 4]] for the flag
+    p = out["p_val"].tolist()
+    assert p[0] == pytest.approx(ss.ttest_ind([20, 30, 40, 50], [60, 25, 35, 45, 55], equal_var=False).pvalue)
+    assert p[1] == pytest.approx(ss.mannwhitneyu([1, 1, 1, 1], [2, 2, 3, 101], alternative="two-sided").pvalue)
+    assert p[2] == pytest.approx(ss.fisher_exact([[3, 1], [4, 1]]).pvalue) == pytest.approx(1.0)
+    assert p[3] == pytest.approx(ss.fisher_exact([[3, 1], [1, 4]]).pvalue)
+
+
+def test_baseline_tests_only_when_asked_and_with_two_arms():
+    v = [Variable("AGE", "Age")]
+    assert pop.baseline_tests(baseline_frame(), v, "TRT01A", ["A", "B"], requested=False).empty
+    assert pop.baseline_tests(baseline_frame(), v, "TRT01A", ["A", "B", "C"]).empty
+    assert pop.baseline_tests(baseline_frame(), v, "TRT01A", ["A"]).columns.tolist() == [
+        "variable", "statistics", "test", "p_val", "method"]
 
 
 def test_summarize_baseline_categorical_levels_given_from_data_and_only_level():
@@ -340,6 +391,7 @@ def test_summarize_baseline_categorical_levels_given_from_data_and_only_level():
         ["SEX", "M", "A", 4, 1], ["SEX", "M", "B", 5, 1], ["SEX", "M", "Total", 9, 2],
         ["CMHCQFL", "Y", "A", 4, 3], ["CMHCQFL", "Y", "B", 5, 1], ["CMHCQFL", "Y", "Total", 9, 4],
     ]
+    assert set(out["statistics"]) == {"n_pct"}
 
 
 def test_summarize_baseline_empty_arm_single_subject_and_absent_column():
@@ -351,6 +403,43 @@ def test_summarize_baseline_empty_arm_single_subject_and_absent_column():
                                                      ["C", 0, None, None], ["Total", 3, 40.0, 10.0]]
 
 
+def test_baseline_variables_name_the_instrument():
+    v = pop.baseline_variables(["SLEDAIBL", "AGE"], instrument="SELENA-SLEDAI")
+    assert [(x.column, x.label) for x in v] == [("AGE", "Age"), ("SLEDAIBL", "SELENA-SLEDAI")]
+
+
+# ---------------------------------------------------------------------------------------
+# populations: modified ITT and the arm allocated
+
+
+def test_population_kind_modified_when_the_flag_leaves_out_randomized_subjects():
+    adsl = pd.DataFrame({"RANDFL": ["Y", "Y", "Y", "N"], "ITTFL": ["Y", "Y", "N", "N"], "FASFL": ["Y", "Y", "Y", "N"]})
+    assert pop.population_kind(adsl, "ITTFL") == "mitt"  # the third subject is randomized, not in ITTFL
+    assert pop.population_kind(adsl, "FASFL") == "itt"  # the fourth is not randomized: not left out
+    assert pop.population_kind(adsl.drop(columns="RANDFL"), "ITTFL") == "itt"  # no randomization recorded
+
+
+def test_allocation_arm_and_efficacy_kind_from_the_config(cohort_builder):
+    adsl = cohort_builder.tables["adsl"]
+    adsl["TRT01P"] = ["IL-2", "Placebo", "Placebo"]
+    adsl["RANDFL"] = "Y"
+    adsl["ITTFL"] = ["Y", "Y", "N"]
+    cohort_builder.config["populations"] = {"efficacy": {"flag": "ITTFL", "arm": "TRT01P"}, "safety": "SAFFL",
+                                            "randomized": {"flag": "RANDFL", "arm": "TRT01P"}}
+    c = load_cohort(cohort_builder.write())
+    assert pop.allocation_arm(c.config) == "TRT01P"
+    assert pop.efficacy_kind(c) == "mitt"
+    # the flow allocates by the randomized arm: S02 (treated with IL-2) is counted where randomized
+    flow = pop.participant_flow(c["adsl"], "TRT01P", c.arms, c["adex"], c.config.courses)
+    assert flow.loc[flow["step"] == "allocated", ["arm", "n"]].values.tolist() == [["IL-2", 1], ["Placebo", 2]]
+
+
+def test_allocation_arm_without_a_randomized_population(cohort_dir):
+    c = load_cohort(cohort_dir)
+    assert pop.allocation_arm(c.config) == "TRT01A"
+    assert pop.efficacy_kind(c) == "itt"
+
+
 def test_check_baseline_passes_and_fails():
     v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical")]
     summary = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"])
@@ -359,3 +448,46 @@ def test_check_baseline_passes_and_fails():
         pop.check_baseline(summary[summary["arm"] != "Total"], ["A", "B"])
     with pytest.raises(ValueError, match=r"Table 1: a category counts more subjects than its arm holds"):
         pop.check_baseline(summary.assign(count=summary["count"] + 10), ["A", "B"])
+
+
+# ---------------------------------------------------------------------------------------
+# the cohort chapter, run by hand on both simulated cohorts (papermill, as the build runs it)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cohort_chapter(cohort_name: str, folder: Path) -> tuple[dict, Path]:
+    import papermill as pm
+
+    from helpers.publish.manifest import collect_results
+
+    out, downloads = folder / f"cohort-{cohort_name}.ipynb", folder / "downloads"
+    pm.execute_notebook(str(ROOT / "chapters" / "cohort.ipynb"), str(out), engine_name="helpers", progress_bar=False,
+                        parameters={"cohort_dir": str(ROOT / "data" / cohort_name), "downloads_dir": str(downloads)})
+    return collect_results([out]), downloads
+
+
+def test_randomized_cohort_chapter_allocates_by_the_randomized_arm(tmp_path):
+    r, downloads = run_cohort_chapter("nct02465580", tmp_path)
+    assert (r["n_enrolled"], r["n_treated"], r["n_not_treated"]) == (60, 59, 1)
+    assert (r["n_treated@IL-2"], r["n_treated@Placebo"]) == (29, 30)
+    assert r["allocation_arm_var"] == "TRT01P" and r["efficacy_population_label"] == "modified intention-to-treat population"
+    flow = pd.read_csv(downloads / "participant-flow.csv")
+    allocated = flow[flow["step"] == "Allocated"]
+    assert allocated[["arm", "n"]].values.tolist() == [["IL-2", 30], ["Placebo", 30]]  # the untreated subject is not lost
+    assert flow.loc[flow["step"] == "Allocated, not treated", "n"].tolist() == [1, 0]
+    table1 = pd.read_csv(downloads / "baseline-characteristics.csv", keep_default_na=False)
+    assert table1.columns.tolist() == ["variable", "row", "statistic", "IL-2", "Placebo", "Total", "p"]
+    age = table1[table1["variable"] == "Age, years"]
+    assert age["row"].tolist() == ["Mean (SD)"]  # the paper's Table 1 format, from the config
+    sex = table1[table1["variable"] == "Sex"]
+    # 27/3 vs 29/1 as published, Fisher's exact test p = 0.612 (He et al. 2020, Table 1)
+    assert sex[["IL-2", "Placebo", "p"]].values.tolist()[0] == ["27 (90.0%)", "29 (96.7%)", "0.612"]
+
+
+def test_single_arm_cohort_chapter_keeps_the_published_figures(tmp_path):
+    r, downloads = run_cohort_chapter("nct02084238", tmp_path)
+    assert (r["n_enrolled"], r["n_treated"], r["n_not_treated"]) == (40, 40, 0)
+    table1 = pd.read_csv(downloads / "baseline-characteristics.csv", keep_default_na=False)
+    assert "p" not in table1.columns
+    assert table1.loc[table1["variable"] == "Age, years", "row"].tolist() == ["Median (range)"]  # Table S1's format

@@ -296,7 +296,8 @@ def paired_frame() -> pd.DataFrame:
 def test_paired_tests_by_visit_matches_scipy_wilcoxon():
     out = stats.paired_tests_by_visit(paired_frame())
     assert out.columns.tolist() == ["PARAMCD", "AVISITN", "n", "base_median", "median", "median_chg", "q1_chg",
-                                    "q3_chg", "w_val", "p_val", "p_adj", "padjust", "method"]
+                                    "q3_chg", "w_val", "p_val", "p_adj", "padjust", "family_size", "method"]
+    assert out["family_size"].tolist() == [2, 2]
     assert out[["AVISITN", "n", "base_median", "median", "median_chg"]].values.tolist() == [
         [2, 7, 11.0, 9.0, -1.0], [4, 7, 11.0, 8.0, -3.0]]
     # reference: scipy.stats.wilcoxon on the same pairs (zero differences dropped, Wilcoxon's method)
@@ -321,6 +322,33 @@ def test_paired_tests_by_visit_by_arm_and_no_change():
     assert np.isnan(b2["p_val"]) and np.isnan(b2["p_adj"])
     assert (b2["median_chg"], b2["q1_chg"], b2["q3_chg"]) == (0.0, 0.0, 0.0)
     assert out["p_adj"].dropna().tolist() == out["p_val"].dropna().tolist()
+
+
+def two_arm_paired_frame() -> pd.DataFrame:
+    """paired_frame's seven subjects in arm A and the same values again in arm B."""
+    a = paired_frame().assign(TRT01A="A")
+    return pd.concat([a, a.assign(TRT01A="B", USUBJID=a["USUBJID"] + "b")], ignore_index=True)
+
+
+def test_paired_tests_by_visit_family_within_each_arm():
+    out = stats.paired_tests_by_visit(two_arm_paired_frame(), by=["TRT01A"], family=["TRT01A"])
+    # each arm's two visits are a family of 2: Holm on [0.125, 0.015625] -> [0.125, 0.03125]
+    # (statsmodels multipletests(method="holm")); never 4 tests, never a pooled arm
+    assert out[["TRT01A", "AVISITN", "family_size"]].values.tolist() == [["A", 2, 2], ["A", 4, 2], ["B", 2, 2], ["B", 4, 2]]
+    assert out["p_adj"].tolist() == pytest.approx([0.125, 0.03125, 0.125, 0.03125])
+    assert out["p_adj"].tolist()[:2] == pytest.approx(multipletests([0.125, 0.015625], method="holm")[1].tolist())
+
+
+def test_paired_tests_by_visit_one_family_by_default():
+    out = stats.paired_tests_by_visit(two_arm_paired_frame(), by=["TRT01A"])
+    # the four tests together: Holm multiplies the two smallest (0.015625) by 4 and 3
+    assert out["family_size"].tolist() == [4] * 4
+    assert out["p_adj"].tolist() == pytest.approx(multipletests([0.125, 0.015625] * 2, method="holm")[1].tolist())
+
+
+def test_paired_tests_by_visit_family_must_be_grouping_columns():
+    with pytest.raises(ValueError, match=r"paired_tests_by_visit: family \['TRT01A'\] must be columns of by \['PARAMCD'\]"):
+        stats.paired_tests_by_visit(two_arm_paired_frame(), by=["PARAMCD"], family=["TRT01A"])
 
 
 def test_paired_tests_by_visit_subjects_without_baseline_left_out():
@@ -403,28 +431,164 @@ def test_mixed_model_by_visit_missing_values_dropped():
 
 
 # ---------------------------------------------------------------------------------------
-# is_normal
+# compare_response: the pre-specified test of the primary end point and its interval
 
 
-def test_is_normal_small_and_constant_samples():
-    assert stats.is_normal(pd.Series([1.0, 5.0])) is True
-    assert stats.is_normal(pd.Series([2.0, 2.0, 2.0, 2.0, 3.0])) is True  # fewer than 3 distinct values
-    # scipy.stats.shapiro([1, 1, 1, 1, 2, 2, 3, 101]).pvalue = 1.7e-06 (R shapiro.test agrees)
-    assert stats.is_normal(pd.Series([1.0, 1, 1, 1, 2, 2, 3, 101])) is False
+def published(x1: int = 16, n1: int = 29, x0: int = 9, n0: int = 30, covariate: bool = True) -> pd.DataFrame:
+    """He et al. 2020, SRI-4 at week 12: 16 of 29 with IL-2, 9 of 30 with placebo (a third
+    arm that must be ignored, and a covariate alternating 8 and 12)."""
+    aval = [1.0] * x1 + [0.0] * (n1 - x1) + [1.0] * x0 + [0.0] * (n0 - x0) + [1.0, 0.0]
+    arm = ["IL-2"] * n1 + ["Placebo"] * n0 + ["Other"] * 2
+    df = pd.DataFrame({"arm": arm, "AVAL": aval})
+    if covariate:
+        df["SLEDAIBL"] = [8.0, 12.0] * ((len(df) + 1) // 2) if len(df) % 2 == 0 else [8.0, 12.0] * (len(df) // 2) + [8.0]
+    return df
 
 
-def test_is_normal_missing_values_left_out_and_alpha():
-    x = pd.Series([20.0, 30, 40, 50, 60, 25, 35, 45, 55, NAN])  # Shapiro-Wilk p = 0.91 without the NaN
-    assert stats.is_normal(x) is True
-    assert stats.is_normal(x, alpha=0.95) is False
+RESPONSE_COLUMNS = ["arm", "reference", "responders", "n", "rate", "ref_responders", "ref_n", "ref_rate", "diff",
+                    "estimate", "ci_low", "ci_high", "scale", "null", "p_val", "test", "covariates", "converged", "method"]
 
 
-def test_is_normal_large_samples_use_dagostino_pearson():
-    x = pd.Series(np.random.default_rng(2).normal(size=6000))
-    # above 5,000 values the K-squared test decides: scipy.stats.normaltest(x).pvalue = 0.69
-    assert ss.normaltest(x).pvalue == pytest.approx(0.6948, abs=1e-4)
-    assert stats.is_normal(x) is True
-    assert stats.is_normal(x, alpha=0.7) is False
+def test_compare_response_score_is_miettinen_nurminen():
+    out = stats.compare_response(published(), "arm", "IL-2", "Placebo")
+    assert out.columns.tolist() == RESPONSE_COLUMNS
+    r = out.iloc[0]
+    assert (r["responders"], r["n"], r["ref_responders"], r["ref_n"]) == (16, 29, 9, 30)
+    assert r["diff"] == r["estimate"] == pytest.approx(16 / 29 - 9 / 30)
+    # statsmodels test_proportions_2indep(16, 29, 9, 30, method="score", correction=True): 0.0524 (published 0.052);
+    # the interval inverts it (helpers.stats.rates, checked there against the closed form)
+    assert r["p_val"] == pytest.approx(0.052441, abs=1e-6)
+    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(-0.00266, abs=1e-5), pytest.approx(0.47643, abs=1e-5))
+    assert (r["scale"], r["null"], r["test"], r["covariates"], r["converged"]) == ("difference", 0.0, "score", "", True)
+    assert r["method"] == "Miettinen-Nurminen score test and interval"
+
+
+def test_compare_response_chisq_is_pearson_with_mee_interval():
+    r = stats.compare_response(published(), "arm", "IL-2", "Placebo", test="chisq").iloc[0]
+    # R: prop.test(c(16, 9), c(29, 30), correct = FALSE)$p.value; scipy chi2_contingency(correction=False)
+    assert r["p_val"] == pytest.approx(ss.chi2_contingency([[16, 13], [9, 21]], correction=False)[1], abs=1e-9)
+    assert r["p_val"] == pytest.approx(0.050448, abs=1e-6)
+    assert r["ci_low"] < 0 < r["ci_high"]  # p > 0.05: the interval that inverts the test holds 0
+    assert r["method"] == "Pearson chi-square test and Mee's score interval"
+
+
+def test_compare_response_fisher_is_the_conditional_odds_ratio():
+    r = stats.compare_response(published(), "arm", "IL-2", "Placebo", test="fisher").iloc[0]
+    # R: fisher.test(matrix(c(16, 13, 9, 21), 2, byrow = TRUE)): odds ratio 2.8186, 95% CI 0.8727 to 9.6469
+    # (scipy contingency.odds_ratio(kind="conditional")); the central p that interval inverts is twice the
+    # smaller one-sided p, 2 x 0.04486 = 0.0897 (scipy fisher_exact(alternative="greater");
+    # R: exact2x2::exact2x2(tsmethod = "central")), not fisher.test's minimum-likelihood 0.0673
+    one_sided = ss.fisher_exact([[16, 13], [9, 21]], alternative="greater").pvalue
+    assert one_sided == pytest.approx(0.044861, abs=1e-6)
+    assert r["p_val"] == pytest.approx(2 * one_sided)
+    assert r["estimate"] == pytest.approx(2.8186, abs=1e-4)
+    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(0.8727, abs=1e-4), pytest.approx(9.6469, abs=1e-4))
+    assert (r["scale"], r["null"]) == ("odds_ratio", 1.0)
+    assert r["diff"] == pytest.approx(16 / 29 - 9 / 30)  # the rate difference is always there
+
+
+def test_compare_response_logistic_is_the_wald_test_of_the_arm():
+    import statsmodels.formula.api as smf
+
+    df = published()
+    r = stats.compare_response(df, "arm", "IL-2", "Placebo", test="logistic", covariates=["SLEDAIBL"]).iloc[0]
+    # reference: statsmodels Logit on the two arms (R: glm(AVAL ~ arm + SLEDAIBL, family = binomial))
+    two = df[df["arm"] != "Other"].assign(t=lambda f: (f["arm"] == "IL-2").astype(float))
+    fit = smf.logit("AVAL ~ t + SLEDAIBL", data=two).fit(disp=0)
+    assert r["estimate"] == pytest.approx(np.exp(fit.params["t"]), rel=1e-6)
+    assert r["p_val"] == pytest.approx(fit.pvalues["t"], rel=1e-6)
+    assert r["ci_low"] == pytest.approx(np.exp(fit.conf_int().loc["t", 0]), rel=1e-6)
+    assert (r["covariates"], r["test"]) == ("SLEDAIBL", "logistic")
+    assert r["method"] == "logistic regression: Wald test and interval of the odds ratio, adjusted for SLEDAIBL"
+    # without covariates the odds ratio is the sample odds ratio (16 x 21) / (13 x 9)
+    plain = stats.compare_response(df, "arm", "IL-2", "Placebo", test="logistic").iloc[0]
+    assert plain["estimate"] == pytest.approx(16 * 21 / (13 * 9), rel=1e-6)
+
+
+@pytest.mark.parametrize("test", ["score", "chisq", "fisher"])
+def test_compare_response_interval_and_test_agree(test):
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n1, n0 = (int(x) for x in rng.integers(6, 40, 2))
+        x1, x0 = int(rng.integers(1, n1)), int(rng.integers(1, n0))
+        r = stats.compare_response(published(x1, n1, x0, n0, covariate=False), "arm", "IL-2", "Placebo", test=test).iloc[0]
+        excludes = r["ci_low"] > r["null"] or r["ci_high"] < r["null"]
+        assert excludes == (r["p_val"] < 0.05), (test, x1, n1, x0, n0)
+
+
+def test_compare_response_fisher_central_where_fisher_test_disagrees_with_its_interval():
+    # 18/30 vs 20/23: fisher.test's two-sided p = 0.0368 rejects, yet its 95% interval holds 1;
+    # the central p (2 x 0.0299 = 0.0598) does not reject, as the interval says
+    df = published(18, 30, 20, 23, covariate=False)
+    r = stats.compare_response(df, "arm", "IL-2", "Placebo", test="fisher").iloc[0]
+    assert ss.fisher_exact([[18, 12], [20, 3]]).pvalue == pytest.approx(0.036805, abs=1e-6)
+    assert r["p_val"] == pytest.approx(0.059830, abs=1e-6)
+    assert r["ci_low"] < 1 < r["ci_high"]
+
+
+def test_compare_response_errors():
+    df = published()
+    with pytest.raises(ValueError, match=r"compare_response: test must be one of \['score', 'chisq', 'fisher', 'logistic'\], got 'wald'"):
+        stats.compare_response(df, "arm", "IL-2", "Placebo", test="wald")
+    with pytest.raises(ValueError, match=r"compare_response: covariates \['SLEDAIBL'\] need test='logistic', got 'score'"):
+        stats.compare_response(df, "arm", "IL-2", "Placebo", covariates=["SLEDAIBL"])
+    with pytest.raises(ValueError, match=r"compare_response: columns \['AGE'\] not in the data"):
+        stats.compare_response(df, "arm", "IL-2", "Placebo", test="logistic", covariates=["AGE"])
+    with pytest.raises(ValueError, match=r"compare_response: both arms need subjects, got 29 in 'IL-2' and 0 in 'None'"):
+        stats.compare_response(df, "arm", "IL-2", "None")
+    with pytest.raises(ValueError, match=r"confidence must be between 0 and 1, got 95"):
+        stats.compare_response(df, "arm", "IL-2", "Placebo", confidence=95)
+
+
+# ---------------------------------------------------------------------------------------
+# compare_baseline: Table 1's between-arm tests
+
+
+def test_compare_baseline_fisher_reproduces_the_published_sex_ratio():
+    # He et al. 2020, Table 1: female/male 27/3 vs 29/1, p = 0.612 (R: fisher.test(matrix(c(27, 3, 29, 1), 2)))
+    df = pd.DataFrame({"arm": ["IL-2"] * 30 + ["Placebo"] * 30, "SEX": ["F"] * 27 + ["M"] * 3 + ["F"] * 29 + ["M"]})
+    out = stats.compare_baseline(df, "SEX", "arm", ["IL-2", "Placebo"], "fisher")
+    assert out.columns.tolist() == ["variable", "test", "p_val", "method"]
+    assert out["p_val"].item() == pytest.approx(0.6120, abs=5e-5)
+    # a flag: its level against every other value; cyclosporine 0/30 vs 5/30 gives 0.052 (Table 1)
+    flags = pd.DataFrame({"arm": ["IL-2"] * 30 + ["Placebo"] * 30, "CMCSAFL": ["N"] * 30 + ["Y"] * 5 + ["N"] * 25})
+    assert stats.compare_baseline(flags, "CMCSAFL", "arm", ["IL-2", "Placebo"], "fisher", level="Y")["p_val"].item() == \
+        pytest.approx(0.0522, abs=5e-5)
+
+
+def test_compare_baseline_welch_and_wilcoxon_by_hand():
+    df = pd.DataFrame({"arm": ["A"] * 4 + ["B"] * 4, "x": [20.0, 30, 40, 50, 60, 25, 35, 45]})
+    welch = stats.compare_baseline(df, "x", "arm", ["A", "B"], "welch").iloc[0]
+    # by hand: means 35 and 41.25, variances 166.67 and 222.92, t = -6.25 / 9.869 = -0.633 on
+    # 5.88 Welch-Satterthwaite df; scipy.stats.ttest_ind(equal_var=False), R t.test(x, y)
+    assert welch["p_val"] == pytest.approx(ss.ttest_ind([20, 30, 40, 50], [60, 25, 35, 45], equal_var=False).pvalue)
+    assert welch["p_val"] == pytest.approx(0.5504, abs=5e-5)
+    assert welch["method"] == "Welch t-test"
+    # exact rank-sum: 48 of the 70 splits are as extreme (R: wilcox.test(c(20, 30, 40, 50), c(60, 25, 35, 45)))
+    assert stats.compare_baseline(df, "x", "arm", ["A", "B"], "wilcoxon")["p_val"].item() == pytest.approx(48 / 70)
+
+
+def test_compare_baseline_larger_table_is_monte_carlo_and_repeatable():
+    df = pd.DataFrame({"arm": ["A"] * 30 + ["B"] * 30, "RACE": ["X"] * 13 + ["Y"] * 10 + ["Z"] * 7 + ["X"] * 11
+                       + ["Y"] * 12 + ["Z"] * 7})
+    a = stats.compare_baseline(df, "RACE", "arm", ["A", "B"], "fisher").iloc[0]
+    b = stats.compare_baseline(df, "RACE", "arm", ["A", "B"], "fisher").iloc[0]
+    assert a["p_val"] == b["p_val"] and 0.9 < a["p_val"] <= 1  # Freeman-Halton, about 0.94
+    assert a["method"] == "Fisher's exact test (Monte Carlo, 100,000 tables)"
+
+
+def test_compare_baseline_nothing_to_test_is_missing():
+    df = pd.DataFrame({"arm": ["A", "B", "B"], "x": [1.0, 2.0, 3.0], "RACE": "X"})
+    assert np.isnan(stats.compare_baseline(df, "x", "arm", ["A", "B"], "welch")["p_val"].item())  # one value in A
+    assert np.isnan(stats.compare_baseline(df, "RACE", "arm", ["A", "B"], "fisher")["p_val"].item())  # one category
+
+
+def test_compare_baseline_errors():
+    df = pd.DataFrame({"arm": ["A", "B"], "x": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"compare_baseline: test must be one of \['welch', 'wilcoxon', 'fisher'\], got 't'"):
+        stats.compare_baseline(df, "x", "arm", ["A", "B"], "t")
+    with pytest.raises(ValueError, match=r"compare_baseline: a test needs exactly two arms, got \['A', 'B', 'C'\]"):
+        stats.compare_baseline(df, "x", "arm", ["A", "B", "C"], "welch")
 
 
 # ---------------------------------------------------------------------------------------

@@ -60,34 +60,51 @@ def baseline_frame() -> pd.DataFrame:
     })
 
 
-def table1(df: pd.DataFrame, variables, arms, alpha: float = 0.05) -> pd.DataFrame:
+def table1(df: pd.DataFrame, variables, arms, statistics=None, tests=None) -> pd.DataFrame:
     """Table 1 as shown: the statistics of population.summarize_baseline, formatted."""
-    return tb.format_baseline(pop.summarize_baseline(df, variables, "TRT01A", arms, alpha=alpha), variables, arms)
+    return tb.format_baseline(pop.summarize_baseline(df, variables, "TRT01A", arms, statistics=statistics), variables,
+                              arms, tests)
 
 
-def test_format_baseline_mean_sd_when_normal():
-    out = table1(baseline_frame(), [Variable("AGE", "Age", unit="years")], ["A", "B"])
+def test_format_baseline_csr_by_default():
+    out = table1(baseline_frame(), [Variable("AGE", "Age", unit="years", digits=0)], ["A", "B"])
     assert out.columns.tolist() == ["variable", "row", "statistic", "A", "B", "Total"]
-    # A: 20..50 mean 35, SD sqrt(500/3) = 12.9; B: mean 44, SD sqrt(820/4) = 14.3;
-    # all nine: mean 40, SD sqrt(1500/8) = 13.7
-    assert out.values.tolist() == [["Age, years", "Mean (SD)", "mean (SD)", "35.0 (12.9)", "44.0 (14.3)", "40.0 (13.7)"]]
+    # A: 20..50 mean 35, SD sqrt(500/3) = 12.9; B: mean 44, SD sqrt(820/4) = 14.3; all nine: 40 (13.7);
+    # the mean and SD one decimal more than the ages
+    assert out.values.tolist() == [
+        ["Age, years", "n", "n", "4", "5", "9"],
+        ["Age, years", "Mean (SD)", "mean (SD)", "35.0 (12.9)", "44.0 (14.3)", "40.0 (13.7)"],
+        ["Age, years", "Median", "median", "35", "45", "40"],
+        ["Age, years", "Min, max", "min, max", "20, 50", "25, 60", "20, 60"],
+    ]
 
 
-def test_format_baseline_median_iqr_when_skewed_and_missing_row():
-    out = table1(baseline_frame(), [Variable("DURDIS", "Duration", digits=2)], ["A", "B"])
+def test_format_baseline_each_pre_specified_statistic():
+    v = [Variable("AGE", "Age", digits=0)]
+    assert table1(baseline_frame(), v, ["A", "B"], {"AGE": "mean_sd"})["row"].tolist() == ["Mean (SD)"]
+    assert table1(baseline_frame(), v, ["A", "B"], {"AGE": "median_range"}).values.tolist() == [
+        ["Age", "Median (range)", "median (min to max)", "35 (20 to 50)", "45 (25 to 60)", "40 (20 to 60)"]]
+    # quartiles as R's quantile(type = 7): A 27.5 and 42.5
+    assert table1(baseline_frame(), v, ["A", "B"], {"AGE": "median_iqr"})["A"].tolist() == ["35 [28, 42]"]
+
+
+def test_format_baseline_missing_row():
+    out = table1(baseline_frame(), [Variable("DURDIS", "Duration", digits=2)], ["A", "B"], {"DURDIS": "median_iqr"})
     # quartiles as R's quantile(type = 7): B = 2, 2, 3, 101 -> 2.5 [2.0, 27.5];
     # all = 1, 1, 1, 1, 2, 2, 3, 101 -> 1.5 [1.0, 2.25]
     assert out.values.tolist() == [
         ["Duration", "Median [IQR]", "median [IQR]", "1.00 [1.00, 1.00]", "2.50 [2.00, 27.50]", "1.50 [1.00, 2.25]"],
-        ["Duration", "Range", "min to max", "1.00 to 1.00", "2.00 to 101.00", "1.00 to 101.00"],
         ["Duration", "Missing", "n", "0", "1", "1"],
     ]
 
 
-def test_format_baseline_alpha_decides():
-    # with alpha = 0.95 normality of AGE (p = 0.91) is rejected
-    out = table1(baseline_frame(), [Variable("AGE", "Age")], ["A", "B"], alpha=0.95)
-    assert out["row"].tolist() == ["Median [IQR]", "Range"]
+def test_format_baseline_p_column_on_each_variable_first_row():
+    v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical", levels=("F", "M"))]
+    tests = pd.DataFrame({"variable": ["AGE", "SEX"], "statistics": ["mean_sd", "n_pct"], "test": ["welch", "fisher"],
+                          "p_val": [0.4817, 1.0], "method": ["Welch t-test", "Fisher's exact test"]})
+    out = table1(baseline_frame(), v, ["A", "B"], {"AGE": "mean_sd"}, tests)
+    assert out.columns.tolist()[-1] == "p"
+    assert out["p"].tolist() == ["0.482", "1.000", ""]
 
 
 def test_format_baseline_categorical_levels_and_labels():
@@ -119,37 +136,50 @@ def test_format_baseline_flag_only_level_with_group():
 def test_format_baseline_empty_arm_and_single_arm():
     df = baseline_frame()
     v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical", levels=("F",))]
-    out = table1(df, v, ["A", "B", "C"])
+    out = table1(df, v, ["A", "B", "C"], {"AGE": "mean_sd"})
     assert out["C"].tolist() == ["-", "0"]  # explicit, not a hole
-    one = table1(df[df["TRT01A"] == "A"], v, ["A"])
+    one = table1(df[df["TRT01A"] == "A"], v, ["A"], {"AGE": "mean_sd"})
     assert one.columns.tolist() == ["variable", "row", "statistic", "A"]
-    assert one["A"].tolist() == ["35.0 (12.9)", "3 (75.0%)"]
+    assert one["A"].tolist() == ["35.00 (12.91)", "3 (75.0%)"]
+    assert table1(df, [Variable("AGE", "Age")], ["A", "B", "C"])["C"].tolist() == ["0", "-", "-", "-"]  # csr: n = 0
 
 
 def test_format_baseline_single_subject_and_absent_column():
     df = pd.DataFrame({"TRT01A": ["A", "B", "B"], "AGE": [30.0, 40.0, 50.0]})
-    out = table1(df, [Variable("AGE", "Age"), Variable("WEIGHTBL", "Weight")], ["A", "B"])
+    out = table1(df, [Variable("AGE", "Age", digits=0), Variable("WEIGHTBL", "Weight")], ["A", "B"], {"AGE": "mean_sd"})
     assert out.values.tolist() == [["Age", "Mean (SD)", "mean (SD)", "30.0", "45.0 (7.1)", "40.0 (10.0)"]]
 
 
 def test_format_baseline_from_a_hand_made_summary():
     summary = pd.DataFrame([
-        {"variable": "AGE", "level": None, "arm": "A", "n": 0, "n_missing": 2, "count": NAN, "normal": False,
-         "mean": NAN, "sd": NAN, "median": NAN, "q1": NAN, "q3": NAN, "min": NAN, "max": NAN},
+        {"variable": "AGE", "level": None, "arm": "A", "statistics": "median_range", "n": 0, "n_missing": 2,
+         "count": NAN, "mean": NAN, "sd": NAN, "median": NAN, "q1": NAN, "q3": NAN, "min": NAN, "max": NAN},
     ])
     out = tb.format_baseline(summary, [Variable("AGE", "Age", digits=0)], ["A"])
-    assert out.values.tolist() == [["Age", "Median [IQR]", "median [IQR]", "-"], ["Age", "Range", "min to max", "-"],
-                                   ["Age", "Missing", "n", "2"]]
+    assert out.values.tolist() == [["Age", "Median (range)", "median (min to max)", "-"], ["Age", "Missing", "n", "2"]]
 
 
 def test_baseline_table_display_data_and_notes():
     v = [Variable("AGE", "Age", unit="years")]
-    summary = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"])
-    t = tb.baseline_table(summary, v, ["A", "B"], 0.05, "all enrolled subjects")
+    summary = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"], statistics={"AGE": "mean_sd"})
+    t = tb.baseline_table(summary, v, ["A", "B"], "all enrolled subjects")
     assert t.display.columns.tolist() == ["variable", "", "A", "B", "Total"]
     assert t.data.columns.tolist() == ["variable", "row", "statistic", "A", "B", "Total"]
-    assert t.notes[0] == "Population: all enrolled subjects. Categories: n (%)."
-    assert "at the 0.05 level" in t.notes[1]
+    assert t.notes == ["Population: all enrolled subjects. The statistics of each variable are pre-specified in the "
+                       "analysis plan (cohort.yml analysis.baseline_statistics), not chosen from the data: mean (SD)."]
+
+
+def test_baseline_table_p_values_named_and_consort():
+    v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical")]
+    summary = pop.summarize_baseline(baseline_frame(), v, "TRT01A", ["A", "B"], statistics={"AGE": "median_range"})
+    tests = pop.baseline_tests(baseline_frame(), v, "TRT01A", ["A", "B"], {"AGE": "median_range"})
+    t = tb.baseline_table(summary, v, ["A", "B"], "all", tests, requested=True)
+    assert t.display.columns.tolist() == ["variable", "", "A", "B", "Total", "p"]
+    assert t.notes[1] == ("p: the Wilcoxon rank-sum test and Fisher's exact test between the two arms, as the analysis "
+                          "plan asks (analysis.baseline_tests). CONSORT discourages such tests: in a randomized trial "
+                          "any baseline difference is by chance (Moher et al., BMJ 2010;340:c869).")
+    three = tb.baseline_table(summary, v, ["A", "B"], "all", tests.iloc[:0], requested=True)
+    assert three.notes[1] == "The analysis plan asks for between-arm p values, which need exactly two arms: none are shown."
 
 
 # ---------------------------------------------------------------------------------------
@@ -327,6 +357,14 @@ def test_flow_table_single_arm():
     assert t.display.values.tolist() == [["Enrolled", "3", ""], ["Discontinued", "1", "Adverse event: 1"]]
 
 
+def test_descriptor_table_names_the_instrument():
+    active = pd.DataFrame({"PARAMCD": ["SEIZURE"], "domain": ["neurological"], "weight": [8], "n_active": [0], "n": [4],
+                           "pct": [0.0]})
+    t = tb.descriptor_table(active, "SELENA-SLEDAI")
+    assert t.title == "SELENA-SLEDAI descriptors active at baseline"
+    assert t.notes == ["All 24 descriptors of the SELENA-SLEDAI; weight is the score a descriptor adds when present."]
+
+
 def test_descriptor_table_names_descriptors():
     active = pd.DataFrame({"PARAMCD": ["SEIZURE", "LOWCOMP"], "domain": ["neurological", "immunological"],
                            "weight": [8, 2], "n_active": [0, 3], "n": [4, 4], "pct": [0.0, 75.0]})
@@ -365,64 +403,98 @@ def test_resolution_table_rows_in_words_and_label_in_the_csv():
 
 
 def test_sensitivity_table_names_the_analyses():
-    sens = pd.DataFrame({"k": [4, 4, 6], "imputation": ["nri", "observed", "nri"], "primary": [True, False, False],
-                         "TRT01A": "A", "responders": [3, 3, 2], "n": [4, 3, 4], "rate": [0.75, 1.0, 0.5],
-                         "ci_low": [0.19, 0.29, 0.07], "ci_high": [0.99, 1.0, 0.93], "method": "Clopper-Pearson"})
+    sens = pd.DataFrame({"analysis": ["primary", "observed", "sri6", "itt"], "k": [4, 4, 6, 4],
+                         "imputation": ["nri", "observed", "nri", "nri"],
+                         "population": ["efficacy", "efficacy", "efficacy", "randomized"],
+                         "primary": [True, False, False, False], "TRT01A": "A", "responders": [3, 3, 2, 3],
+                         "n": [4, 3, 4, 5], "rate": [0.75, 1.0, 0.5, 0.6], "ci_low": [0.19, 0.29, 0.07, 0.15],
+                         "ci_high": [0.99, 1.0, 0.93, 0.95], "method": "Clopper-Pearson"})
     t = tb.sensitivity_table(sens, "TRT01A", ["A"], "sens", "Sensitivity")
     assert t.display["Analysis"].tolist() == ["SRI-4, non-responder imputation (primary)", "SRI-4, observed cases",
-                                              "SRI-6, non-responder imputation"]
-    assert t.data.columns.tolist() == ["analysis", "TRT01A", "responders", "n", "rate", "ci_low", "ci_high", "method"]
+                                              "SRI-6, non-responder imputation",
+                                              "SRI-4, every randomized subject (untreated: non-responders)"]
+    assert t.data.columns.tolist() == ["analysis", "population", "TRT01A", "responders", "n", "rate", "ci_low", "ci_high",
+                                       "method"]
 
 
 def test_components_table_criteria_in_words():
-    failed = pd.DataFrame({"TRT01A": ["A"] * 4, "criterion": ["sledai", "bilag", "pga", "missing"], "n": [2, 0, 1, 1],
-                           "n_nonresponders": [4] * 4})
-    t = tb.components_table(failed, "TRT01A", ["A"], "Week 12")
+    failed = pd.DataFrame({"TRT01A": ["A"] * 5, "criterion": ["sledai", "bilag", "pga", "missing", "failure"],
+                           "n": [2, 0, 1, 1, 1], "n_nonresponders": [4] * 5})
+    t = tb.components_table(failed, "TRT01A", ["A"], "Week 12", "SELENA-SLEDAI")
     assert t.title == "SRI-4 criteria failed by non-responders at Week 12"
-    assert t.display.values.tolist() == [["SLEDAI-2K reduction", "2 (50.0%)"], ["new BILAG A or > 1 new B", "0 (0.0%)"],
-                                         ["PGA worsened", "1 (25.0%)"], ["missing visit or component", "1 (25.0%)"]]
+    assert t.display.values.tolist() == [["SELENA-SLEDAI reduction", "2 (50.0%)"], ["new BILAG A or > 1 new B", "0 (0.0%)"],
+                                         ["PGA worsened", "1 (25.0%)"], ["missing visit or component", "1 (25.0%)"],
+                                         ["treatment failure (analysis plan)", "1 (25.0%)"]]
     assert t.data.columns.tolist() == ["TRT01A", "reason", "n", "n_nonresponders"]
 
 
-def comparison_rows(test: str = "chisq", converged: bool = True) -> pd.DataFrame:
+def comparison_rows(test: str = "score", converged: bool = True) -> pd.DataFrame:
+    """Rows as efficacy.response_comparisons gives them for 16/29 vs 9/30."""
+    primary = {"score": (0.2517, -0.0027, 0.4764, 0.0524, "difference", "Miettinen-Nurminen score test and interval"),
+               "fisher": (2.8186, 0.8727, 9.6469, 0.0897, "odds_ratio",
+                          "Fisher's exact test (central) and the exact interval of the conditional odds ratio")}[test]
+    est, lo, hi, p, scale, method = primary
     return pd.DataFrame({
-        "endpoint": "SRI4", "analysis": ["rate_difference", "odds_ratio"], "arm": "IL-2", "reference": "Placebo",
-        "estimate": [0.2517, 2.87], "ci_low": [0.0007, 0.98], "ci_high": [0.4632, 8.43],
-        "p_val": [0.0504 if test == "chisq" else 0.0673, 0.0553], "p_chisq": [0.0504, NAN], "p_fisher": [0.0673, NAN],
-        "test": [test, "wald"], "method": [f"Newcombe interval; {'Pearson chi-square test' if test == 'chisq' else 'Fisher' + chr(39) + 's exact test'}",
-                                           "logistic regression adjusted for SLEDAIBL"],
-        "scale": ["percent", "ratio"], "covariate": ["", "SLEDAIBL"], "converged": [True, converged],
+        "endpoint": "SRI4", "role": ["primary", "supportive"], "arm": "IL-2", "reference": "Placebo",
+        "diff": 0.2517, "estimate": [est, 2.87], "ci_low": [lo, 0.98], "ci_high": [hi, 8.43], "scale": [scale, "odds_ratio"],
+        "p_val": [p, 0.0553], "test": [test, "logistic"], "covariates": ["", "SLEDAIBL"], "converged": [True, converged],
+        "method": [method, "logistic regression: Wald test and interval of the odds ratio, adjusted for SLEDAIBL"],
     })
 
 
-def test_response_comparison_table_names_the_test_from_test():
+def test_response_comparison_table_primary_test_beside_its_interval():
     t = tb.response_comparison_table(comparison_rows(), "cmp", "Comparisons")
     assert t.display.values.tolist() == [
-        ["SRI-4 rate difference", "IL-2 - Placebo", "25.2 (0.1 to 46.3)", "0.050",
-         "Newcombe interval; Pearson chi-square test; Fisher exact p = 0.067"],
-        ["SRI-4 odds ratio, adjusted for baseline SLEDAI-2K", "IL-2 vs Placebo", "2.87 (0.98 to 8.43)", "0.055",
-         "logistic regression adjusted for SLEDAIBL"],
+        ["SRI-4 rate difference (primary, pre-specified)", "IL-2 - Placebo", "25.2 (-0.3 to 47.6)", "0.052",
+         "Miettinen-Nurminen score test and interval"],
+        ["SRI-4 odds ratio, adjusted for baseline SLEDAI-2K (supportive)", "IL-2 vs Placebo", "2.87 (0.98 to 8.43)",
+         "0.055", "logistic regression: Wald test and interval of the odds ratio, adjusted for baseline SLEDAI-2K"],
     ]
-    # the CSV keeps every p and the test, and the method as the statistics named it
-    assert {"p_val", "p_chisq", "p_fisher", "test"} <= set(t.data.columns)
-    assert t.data["method"].iloc[0] == "Newcombe interval; Pearson chi-square test"
     assert t.data.columns.tolist()[:2] == ["analysis", "comparison"]
+    assert t.data["scale"].tolist() == ["difference", "odds_ratio"]  # the CSV keeps the codes
+    assert t.data["method"].iloc[1].endswith("adjusted for SLEDAIBL")
 
 
 def test_response_comparison_table_fisher_chosen_and_no_convergence():
-    t = tb.response_comparison_table(comparison_rows("fisher", converged=False), "cmp", "Comparisons", confidence=0.9)
-    assert t.display["p"].tolist() == ["0.067", "0.055"]
-    assert t.display["Method"].tolist() == ["Newcombe interval; Fisher's exact test; Pearson chi-square p = 0.050",
-                                            "logistic regression adjusted for SLEDAIBL (did not converge)"]
-    assert "Estimate (90% CI)" in t.display.columns
+    t = tb.response_comparison_table(comparison_rows("fisher", converged=False), "cmp", "Comparisons", confidence=0.9,
+                                     instrument="SELENA-SLEDAI")
+    assert t.display["Analysis"].tolist() == ["SRI-4 odds ratio (primary, pre-specified)",
+                                              "SRI-4 odds ratio, adjusted for baseline SELENA-SLEDAI (supportive)"]
+    assert t.display["Estimate (90% CI)"].tolist() == ["2.82 (0.87 to 9.65)", "2.87 (0.98 to 8.43)"]
+    assert t.display["Method"].iloc[1].endswith("(did not converge)")
 
 
-def test_difference_by_visit_table_rows_by_visit():
-    rows = comparison_rows().iloc[:1].assign(AVISITN=12)
-    t = tb.difference_by_visit_table(pd.concat([rows, rows.assign(AVISITN=24)], ignore_index=True),
-                                     {12: "Week 12"}, "d", "Differences")
-    assert t.display["Analysis"].tolist() == ["Week 12", "24"]
-    assert t.display["Method"].tolist() == ["Newcombe interval; Pearson chi-square test"] * 2
+def test_difference_by_visit_table_rows_by_visit_and_role():
+    rows = comparison_rows().iloc[:1].drop(columns=["endpoint", "role"])
+    by_week = pd.concat([rows.assign(AVISITN=12, role="primary", p_adj=0.0524, adjustment=""),
+                         rows.assign(AVISITN=24, role="secondary", p_val=0.02, p_adj=0.04, adjustment="holm"),
+                         rows.assign(AVISITN=4, role="exploratory", p_adj=0.0524, adjustment="")], ignore_index=True)
+    t = tb.difference_by_visit_table(by_week, {12: "Week 12", 24: "Week 24"}, "d", "Differences")
+    assert t.display["Analysis"].tolist() == ["Week 12 (primary, pre-specified)", "Week 24 (secondary)", "4 (exploratory)"]
+    assert t.display["p"].tolist() == ["0.052", "0.040", "0.052"]  # the secondary row's p is Holm's
+    assert t.display["Method"].tolist()[1] == "Miettinen-Nurminen score test and interval; Holm-adjusted p"
+    assert t.data["p_val"].tolist()[1] == 0.02  # the CSV keeps both
+
+
+def test_sensitivity_comparison_table_says_whether_the_conclusion_holds():
+    rows = comparison_rows().iloc[:1].drop(columns=["endpoint", "role"])
+    cmp = pd.concat([rows.assign(analysis="primary", k=4, primary=True, unchanged=True),
+                     rows.assign(analysis="observed", k=4, primary=False, p_val=0.049, unchanged=False),
+                     rows.assign(analysis="itt", k=4, primary=False, p_val=0.069, unchanged=True)], ignore_index=True)
+    t = tb.sensitivity_comparison_table(cmp, "s", "Sensitivity")
+    assert t.display["Analysis"].tolist() == ["SRI-4, non-responder imputation (primary)", "SRI-4, observed cases",
+                                              "SRI-4, every randomized subject (untreated: non-responders)"]
+    assert [m.rsplit("; ", 1)[-1] for m in t.display["Method"]] == [
+        "Miettinen-Nurminen score test and interval", "conclusion changes", "conclusion unchanged"]
+
+
+def test_change_table_footnote_names_the_family():
+    tests = pd.DataFrame({"TRT01P": ["IL-2", "IL-2", "Placebo", "Placebo"], "AVISITN": [2, 4, 2, 4], "n": 7,
+                          "median": 6.0, "median_chg": -4.0, "q1_chg": -6.0, "q3_chg": -2.0, "p_val": 0.01,
+                          "p_adj": 0.02, "padjust": "holm", "family_size": 2})
+    t = tb.change_table(tests, "TRT01P", ["IL-2", "Placebo"], {2: "Week 2", 4: "Week 4"}, "c", "Change")
+    assert "(Holm-adjusted across the 2 post-baseline visits, within each arm)" in t.notes[0]
+    assert t.display.columns.tolist() == ["Visit", "IL-2", "Placebo"]  # no Total column
 
 
 def test_change_comparison_table_measures_in_words():
@@ -430,8 +502,8 @@ def test_change_comparison_table_measures_in_words():
                          "estimate": [-2.47, -0.32], "ci_low": [-5.21, -0.80], "ci_high": [0.26, 0.16],
                          "p_val": [0.0755, 0.1868], "method": "ANCOVA on change, adjusted for baseline",
                          "scale": "difference"})
-    t = tb.change_comparison_table(rows, "c", "Change")
+    t = tb.change_comparison_table(rows, "c", "Change", instrument="SELENA-SLEDAI")
     assert t.display[["Analysis", "Comparison", "Estimate (95% CI)", "p"]].values.tolist() == [
-        ["SLEDAI-2K: change from baseline", "IL-2 - Placebo", "-2.47 (-5.21 to 0.26)", "0.075"],
+        ["SELENA-SLEDAI: change from baseline", "IL-2 - Placebo", "-2.47 (-5.21 to 0.26)", "0.075"],
         ["PGA: change from baseline", "IL-2 - Placebo", "-0.32 (-0.80 to 0.16)", "0.187"],
     ]

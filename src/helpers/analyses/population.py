@@ -16,12 +16,62 @@ import pandas as pd
 from helpers import definitions as d
 from helpers.analyses.arms import TOTAL, arms_and_total, with_total
 from helpers.derive import derive_sledai_total
-from helpers.stats import is_normal
+from helpers.stats import compare_baseline
 
 #: The steps of a participant flow, in order (``course`` once per treatment course).
 FLOW_STEPS: tuple[str, ...] = (
-    "enrolled", "allocated", "treated", "course", "completed", "discontinued", "ongoing", "efficacy", "safety",
+    "enrolled", "allocated", "treated", "not_treated", "course", "completed", "discontinued", "ongoing", "efficacy",
+    "safety",
 )
+
+#: What an efficacy population is (:func:`population_kind`): intention to treat (every
+#: randomized subject, or no randomization recorded), or modified intention to treat
+#: (its flag leaves out randomized subjects).
+POPULATION_KINDS: tuple[str, ...] = ("itt", "mitt")
+
+
+def allocation_arm(config) -> str:
+    """The arm variable subjects are allocated by in a participant flow and Table 1: the
+    ``randomized`` population's arm when the config has one (``TRT01P``: a subject
+    randomized but never treated stays in the arm allocated), else the efficacy
+    population's.
+
+    Parameters
+    ----------
+    config : helpers.data.CohortConfig
+    """
+    return config.population_arm("randomized" if "randomized" in config.populations else "efficacy")
+
+
+def efficacy_kind(cohort) -> str:
+    """:func:`population_kind` of a cohort's efficacy population, against its
+    ``randomized`` population's flag (``RANDFL`` when the config names none).
+
+    Parameters
+    ----------
+    cohort : helpers.data.Cohort
+    """
+    cfg = cohort.config
+    return population_kind(cohort["adsl"], cfg.populations["efficacy"], cfg.populations.get("randomized", "RANDFL"))
+
+
+def population_kind(adsl: pd.DataFrame, flag: str, randomized_flag: str = "RANDFL") -> str:
+    """Whether an efficacy population is intention-to-treat or modified: ``mitt`` when
+    some subject is randomized (``randomized_flag == "Y"``) but not in the population
+    (``flag != "Y"``), else ``itt`` (also when ``adsl`` records no randomization).
+
+    Examples
+    --------
+    >>> adsl = pd.DataFrame({"RANDFL": ["Y", "Y", "Y"], "ITTFL": ["Y", "Y", "N"]})
+    >>> population_kind(adsl, "ITTFL"), population_kind(adsl.assign(ITTFL="Y"), "ITTFL")
+    ('mitt', 'itt')
+    >>> population_kind(adsl.drop(columns="RANDFL"), "ITTFL")
+    'itt'
+    """
+    if randomized_flag not in adsl or flag not in adsl:
+        return "itt"
+    left_out = (adsl[randomized_flag] == "Y") & (adsl[flag] != "Y")
+    return "mitt" if left_out.any() else "itt"
 
 #: The ``arm`` of a flow step taken before allocation (every subject together).
 ALL = "All"
@@ -58,9 +108,12 @@ def participant_flow(
         ``step`` (a code of :data:`FLOW_STEPS`), ``course`` (the course number on
         ``course`` rows, else missing), ``flag`` (the population flag on ``efficacy`` and
         ``safety`` rows, else ``""``), ``arm`` (:data:`ALL` for enrolment), ``n``. Steps in
-        order: enrolled, (allocated, with several arms), treated, a ``course`` row per
-        course, completed, discontinued and (when anyone is) ongoing (with ``EOSSTT``),
-        efficacy, safety; each after enrolment once per arm, zeros included.
+        order: enrolled, (allocated, with several arms), treated, (not_treated: allocated
+        but never dosed, when anyone was), a ``course`` row per course, completed,
+        discontinued and (when anyone is) ongoing (with ``EOSSTT``), efficacy, safety;
+        each after enrolment once per arm, zeros included. ``arm`` is the arm allocated
+        (:func:`allocation_arm`): a subject randomized but never treated is counted in
+        that arm as not treated, not lost.
 
     Examples
     --------
@@ -86,6 +139,8 @@ def participant_flow(
     dosed = adex is not None and len(adex)
     treated = adsl["USUBJID"].isin(adex["USUBJID"]) if dosed else adsl[safety_flag] == "Y"
     per_arm("treated", treated)
+    if (~treated & adsl[arm].isin(list(arms))).any():
+        per_arm("not_treated", ~treated)
     if dosed:
         for c in courses:
             per_arm("course", adsl["USUBJID"].isin(adex.loc[adex["APERIOD"] == c.number, "USUBJID"]), course=c.number)
@@ -354,7 +409,8 @@ class Variable:
         return list(self.levels) if self.levels is not None else sorted(values.dropna().unique().tolist())
 
 
-def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = ()) -> list[Variable]:
+def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = (),
+                       instrument: str = "SLEDAI-2K") -> list[Variable]:
     """The rows of Table 1 for the columns a cohort has, in a fixed clinical order.
 
     Parameters
@@ -364,6 +420,9 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
     extra : sequence of (column, label, kind)
         Cohort-specific additions (a chapter parameter), ``kind`` being
         ``"continuous"`` or ``"categorical"``.
+    instrument : str
+        The cohort's disease-activity instrument (``cohort.yml`` ``instrument``), which
+        labels the baseline score.
 
     Returns
     -------
@@ -384,7 +443,7 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
         Variable("BMIBL", "Body-mass index", unit="kg/m2"),
         Variable("BSABL", "Body surface area", unit="m2", digits=2),
         Variable("DURDISY", "Disease duration", unit="years"),
-        Variable("SLEDAIBL", "SLEDAI-2K", digits=0),
+        Variable("SLEDAIBL", instrument, digits=0),
         Variable("BILAGABL", "BILAG-2004 domains graded A", digits=0),
         Variable("BILAGBBL", "BILAG-2004 domains graded B", digits=0),
         Variable("PGABL", "Physician's Global Assessment (0-3)", digits=1),
@@ -405,8 +464,51 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
 
 #: The columns of :func:`summarize_baseline` after the arm.
 BASELINE_STATISTICS: tuple[str, ...] = (
-    "n", "n_missing", "count", "normal", "mean", "sd", "median", "q1", "q3", "min", "max",
+    "statistics", "n", "n_missing", "count", "mean", "sd", "median", "q1", "q3", "min", "max",
 )
+
+#: The statistics a baseline variable may show (``cohort.yml``
+#: ``analysis.baseline_statistics``): ``csr`` (n, mean (SD), median, min-max, the
+#: default of a continuous variable), ``mean_sd``, ``median_range``, ``median_iqr``;
+#: ``n_pct`` for a categorical variable (its only choice, and its default).
+CONTINUOUS_STATISTICS: tuple[str, ...] = ("csr", "mean_sd", "median_range", "median_iqr")
+
+#: The between-arm test of a baseline variable for each choice of statistics
+#: (:func:`helpers.stats.compare_baseline`): Welch's t-test where the table leads with a
+#: mean, the Wilcoxon rank-sum test where it shows a median, Fisher's exact test for
+#: counts.
+BASELINE_TESTS: dict[str, str] = {"csr": "welch", "mean_sd": "welch", "median_range": "wilcoxon",
+                                  "median_iqr": "wilcoxon", "n_pct": "fisher"}
+
+
+def baseline_statistics(variables: Sequence[Variable], statistics: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The statistics each baseline variable shows: the analysis plan's choice
+    (``statistics``), else ``csr`` for a continuous variable and ``n_pct`` for a
+    categorical one. Pre-specified, never chosen from the data.
+
+    Raises
+    ------
+    ValueError
+        An unknown choice, ``n_pct`` for a continuous variable or a continuous summary
+        for a categorical one.
+
+    Examples
+    --------
+    >>> v = [Variable("AGE", "Age"), Variable("SEX", "Sex", "categorical"), Variable("PREDBL", "Prednisone")]
+    >>> baseline_statistics(v, {"AGE": "mean_sd"})
+    {'AGE': 'mean_sd', 'SEX': 'n_pct', 'PREDBL': 'csr'}
+    """
+    chosen = dict(statistics or {})
+    out = {}
+    for v in variables:
+        default = "csr" if v.kind == "continuous" else "n_pct"
+        code = chosen.get(v.column, default)
+        allowed = CONTINUOUS_STATISTICS if v.kind == "continuous" else ("n_pct",)
+        if code not in allowed:
+            raise ValueError(f"baseline_statistics: {v.column} is {v.kind}; its statistics must be one of "
+                             f"{list(allowed)}, got {code!r}")
+        out[v.column] = code
+    return out
 
 
 def summarize_baseline(
@@ -414,9 +516,10 @@ def summarize_baseline(
     variables: Sequence[Variable],
     arm: str,
     arms: Sequence[str],
-    alpha: float = 0.05,
+    statistics: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Table 1's statistics: each variable summarised by arm and in total.
+    """Table 1's statistics: each variable summarised by arm and in total, with the
+    statistics the analysis plan names for it.
 
     Parameters
     ----------
@@ -426,48 +529,47 @@ def summarize_baseline(
     variables : sequence of Variable
     arm : str
     arms : sequence of str
-        Arm order; with several, a ``Total`` over all subjects follows.
-    alpha : float
-        Level of the test of normality (:func:`helpers.stats.is_normal`, over all
-        subjects) that chooses the summary of a continuous variable: ``normal`` tells
-        whether the mean (SD) or the median [IQR] and range describe it, the same in
-        every arm.
+        Arm order; with several, a ``Total`` over all subjects follows (a baseline table
+        keeps its Total column, as clinical study reports do).
+    statistics : mapping, optional
+        Column -> a choice of :func:`baseline_statistics` (``cohort.yml``
+        ``analysis.baseline_statistics``); unnamed variables get the default.
 
     Returns
     -------
     DataFrame
         One row per variable, level (categorical; missing for continuous) and arm (every
         arm, zeros included, then ``Total``): ``variable`` (the column), ``level``,
-        ``arm``, ``n`` (continuous: subjects with a value; categorical: subjects in the
-        arm), ``n_missing`` (continuous), ``count`` (categorical: subjects at the level),
-        ``normal`` (continuous), ``mean``, ``sd``, ``median``, ``q1``, ``q3``, ``min``,
-        ``max`` (continuous; quartiles as R's ``quantile(type = 7)``).
+        ``arm``, ``statistics`` (the choice shown), ``n`` (continuous: subjects with a
+        value; categorical: subjects in the arm), ``n_missing`` (continuous), ``count``
+        (categorical: subjects at the level), ``mean``, ``sd``, ``median``, ``q1``,
+        ``q3``, ``min``, ``max`` (continuous; quartiles as R's ``quantile(type = 7)``).
+        Every statistic is computed; ``statistics`` says which the table shows.
 
     Examples
     --------
     >>> df = pd.DataFrame({"TRT01A": ["A"] * 4, "AGE": [20.0, 30.0, 40.0, 50.0], "SEX": ["F", "F", "M", "F"]})
     >>> v = [Variable("AGE", "Age", unit="years"), Variable("SEX", "Sex", "categorical", levels=("F", "M"))]
-    >>> summarize_baseline(df, v, "TRT01A", ["A"])[["variable", "level", "n", "count", "mean", "sd"]].round(2)
-      variable level  n  count  mean     sd
-    0      AGE   NaN  4    NaN  35.0  12.91
-    1      SEX     F  4    3.0   NaN    NaN
-    2      SEX     M  4    1.0   NaN    NaN
+    >>> summarize_baseline(df, v, "TRT01A", ["A"])[["variable", "level", "statistics", "n", "count", "mean", "sd"]].round(2)
+      variable level statistics  n  count  mean     sd
+    0      AGE   NaN        csr  4    NaN  35.0  12.91
+    1      SEX     F      n_pct  4    3.0   NaN    NaN
+    2      SEX     M      n_pct  4    1.0   NaN    NaN
     """
+    present = [v for v in variables if v.column in df]
+    chosen = baseline_statistics(present, statistics)
     stacked = with_total(df, arm, arms)
     rows: list[dict] = []
-    for v in variables:
-        if v.column not in df:
-            continue
+    for v in present:
         groups = {a: stacked.loc[stacked[arm] == a, v.column] for a in arms_and_total(arms)}
         if v.kind == "continuous":
-            normal = is_normal(pd.to_numeric(df[v.column], errors="coerce"), alpha)
             for a, s in groups.items():
                 x = pd.to_numeric(s, errors="coerce")
                 vals = x.dropna()
                 some = len(vals) > 0
                 rows.append({
-                    "variable": v.column, "level": None, "arm": a, "n": len(vals), "n_missing": int(x.isna().sum()),
-                    "count": np.nan, "normal": normal,
+                    "variable": v.column, "level": None, "arm": a, "statistics": chosen[v.column], "n": len(vals),
+                    "n_missing": int(x.isna().sum()), "count": np.nan,
                     "mean": vals.mean() if some else np.nan, "sd": vals.std() if len(vals) > 1 else np.nan,
                     "median": vals.median() if some else np.nan, "q1": vals.quantile(0.25) if some else np.nan,
                     "q3": vals.quantile(0.75) if some else np.nan, "min": vals.min() if some else np.nan,
@@ -476,9 +578,57 @@ def summarize_baseline(
         else:
             for level in v.shown_levels(df[v.column]):
                 for a, s in groups.items():
-                    rows.append({"variable": v.column, "level": level, "arm": a, "n": int(len(s)), "n_missing": np.nan,
-                                 "count": int((s == level).sum()), "normal": None})
+                    rows.append({"variable": v.column, "level": level, "arm": a, "statistics": "n_pct",
+                                 "n": int(len(s)), "n_missing": np.nan, "count": int((s == level).sum())})
     return pd.DataFrame(rows, columns=["variable", "level", "arm", *BASELINE_STATISTICS])
+
+
+def baseline_tests(
+    df: pd.DataFrame,
+    variables: Sequence[Variable],
+    arm: str,
+    arms: Sequence[str],
+    statistics: Mapping[str, str] | None = None,
+    requested: bool = True,
+) -> pd.DataFrame:
+    """Between-arm p values of Table 1, when the analysis plan asks for them
+    (``analysis.baseline_tests``; CONSORT advises against them: in a randomized trial a
+    baseline difference is by chance).
+
+    Parameters
+    ----------
+    df, variables, arm, arms, statistics
+        As for :func:`summarize_baseline`.
+    requested : bool
+        The plan's ``baseline_tests``; False gives an empty frame.
+
+    Returns
+    -------
+    DataFrame
+        One row per variable present: ``variable``, ``statistics``, ``test``
+        (:data:`BASELINE_TESTS`), ``p_val``, ``method``. Empty (with the columns) when
+        not requested or without exactly two arms (a test compares two).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"TRT01A": ["A"] * 4 + ["B"] * 4, "AGE": [20.0, 30, 40, 50, 60, 25, 35, 45]})
+    >>> t = baseline_tests(df, [Variable("AGE", "Age")], "TRT01A", ["A", "B"], {"AGE": "median_range"})
+    >>> t[["test", "p_val"]].round(4)  # exact: 48 / 70 (R: wilcox.test(c(20, 30, 40, 50), c(60, 25, 35, 45)))
+           test   p_val
+    0  wilcoxon  0.6857
+    """
+    columns = ["variable", "statistics", "test", "p_val", "method"]
+    present = [v for v in variables if v.column in df]
+    if not requested or len(arms) != 2:
+        return pd.DataFrame(columns=columns)
+    chosen = baseline_statistics(present, statistics)
+    rows = []
+    for v in present:
+        test = BASELINE_TESTS[chosen[v.column]]
+        r = compare_baseline(df, v.column, arm, arms, test, level=v.only_level).iloc[0]
+        rows.append({"variable": v.column, "statistics": chosen[v.column], "test": test, "p_val": float(r["p_val"]),
+                     "method": r["method"]})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def check_baseline(summary: pd.DataFrame, arms: Sequence[str]) -> None:

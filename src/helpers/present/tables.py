@@ -28,7 +28,7 @@ from helpers.present.format import (
     format_rate_ci,
 )
 from helpers.present.prose import efficacy as words
-from helpers.present.prose import percent
+from helpers.present.prose import join_words, percent
 
 
 @dataclass
@@ -282,9 +282,49 @@ def flow_table(flow: pd.DataFrame, arms: Sequence[str]) -> ResultTable:
                        notes=["Counts are subjects. Details give discontinuation reasons."])
 
 
-def format_baseline(summary: pd.DataFrame, variables: Sequence, arms: Sequence[str]) -> pd.DataFrame:
+#: The rows a continuous baseline variable shows for each choice of statistics
+#: (``population.CONTINUOUS_STATISTICS``): (row label, statistic named in the CSV).
+BASELINE_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "csr": (("n", "n"), ("Mean (SD)", "mean (SD)"), ("Median", "median"), ("Min, max", "min, max")),
+    "mean_sd": (("Mean (SD)", "mean (SD)"),),
+    "median_range": (("Median (range)", "median (min to max)"),),
+    "median_iqr": (("Median [IQR]", "median [IQR]"),),
+}
+
+#: The tests of Table 1's p values, as its footnote names them
+#: (``population.BASELINE_TESTS``).
+BASELINE_TEST_NAMES: dict[str, str] = {"welch": "Welch's t-test", "wilcoxon": "the Wilcoxon rank-sum test",
+                                       "fisher": "Fisher's exact test"}
+
+#: What each choice of statistics shows, for Table 1's footnote.
+BASELINE_STATISTIC_NAMES: dict[str, str] = {"csr": "n, mean (SD), median, minimum and maximum",
+                                            "mean_sd": "mean (SD)", "median_range": "median (range)",
+                                            "median_iqr": "median [interquartile range]", "n_pct": "n (%)"}
+
+
+def _baseline_cell(statistic: str, x, digits: int) -> str:
+    """One cell of a continuous baseline row."""
+    if x["n"] == 0:
+        return "0" if statistic == "n" else "-"
+    if statistic == "n":
+        return str(int(x["n"]))
+    if statistic == "mean (SD)":  # one decimal more than the values, as clinical study reports show them
+        mean = format_number(x["mean"], digits + 1)
+        return f"{mean} ({format_number(x['sd'], digits + 1)})" if x["n"] > 1 else mean
+    if statistic == "median":
+        return format_number(x["median"], digits)
+    if statistic == "min, max":
+        return f"{format_number(x['min'], digits)}, {format_number(x['max'], digits)}"
+    if statistic == "median (min to max)":
+        return f"{format_number(x['median'], digits)} ({format_number(x['min'], digits)} to {format_number(x['max'], digits)})"
+    return format_median_iqr(x["median"], x["q1"], x["q3"], digits)
+
+
+def format_baseline(summary: pd.DataFrame, variables: Sequence, arms: Sequence[str],
+                    tests: pd.DataFrame | None = None) -> pd.DataFrame:
     """Table 1 in display strings, from the statistics of
-    :func:`helpers.analyses.population.summarize_baseline`.
+    :func:`helpers.analyses.population.summarize_baseline`, each variable as its
+    pre-specified ``statistics`` say.
 
     Parameters
     ----------
@@ -293,39 +333,35 @@ def format_baseline(summary: pd.DataFrame, variables: Sequence, arms: Sequence[s
     variables : sequence of helpers.analyses.population.Variable
         Their labels, units, digits and level labels; in the table's order.
     arms : sequence of str
+    tests : DataFrame, optional
+        From :func:`helpers.analyses.population.baseline_tests`: adds a ``p`` column,
+        filled on each variable's first row.
 
     Returns
     -------
     DataFrame
         ``variable`` (label, with the unit), ``row`` (the statistic or category),
-        ``statistic``, one column per arm and ``Total`` with several arms. Continuous
-        variables: ``Mean (SD)`` when normality was not rejected, else ``Median [IQR]``
-        and ``Range``, and a ``Missing`` row when a value is missing; categorical: one
-        row per level, ``n (%)``. A cell with nothing to show is ``-``.
+        ``statistic``, one column per arm and ``Total`` with several arms (then ``p``
+        with tests). Continuous variables (the mean and SD with one decimal more than
+        the variable's ``digits``): ``csr`` gives n, Mean (SD), Median and Min, max rows; ``mean_sd`` Mean (SD); ``median_range`` Median (range);
+        ``median_iqr`` Median [IQR]; a ``Missing`` row when a value is missing.
+        Categorical: one row per level, ``n (%)``. A cell with nothing to show is ``-``.
     """
     cols = arms_and_total(arms)
+    with_p = tests is not None and len(tests) > 0
+    p_of = dict(zip(tests["variable"], tests["p_val"], strict=True)) if with_p else {}
     rows: list[dict] = []
     for v in variables:
         s = summary[summary["variable"] == v.column]
         if s.empty:
             continue
         label = f"{v.label}, {v.unit}" if v.unit else v.label
+        first = len(rows)
         if v.kind == "continuous":
             by = {r["arm"]: r for _, r in s.iterrows()}
-            if bool(s["normal"].iloc[0]):
-                r = {"variable": label, "row": "Mean (SD)", "statistic": "mean (SD)"}
-                for a, x in by.items():
-                    mean = format_number(x["mean"], v.digits)
-                    r[a] = f"{mean} ({format_number(x['sd'], v.digits)})" if x["n"] > 1 else mean
-                rows.append(r)
-            else:
-                r1 = {"variable": label, "row": "Median [IQR]", "statistic": "median [IQR]"}
-                r2 = {"variable": label, "row": "Range", "statistic": "min to max"}
-                for a, x in by.items():
-                    some = x["n"] > 0
-                    r1[a] = format_median_iqr(x["median"], x["q1"], x["q3"], v.digits) if some else "-"
-                    r2[a] = f"{format_number(x['min'], v.digits)} to {format_number(x['max'], v.digits)}" if some else "-"
-                rows += [r1, r2]
+            for shown, statistic in BASELINE_ROWS[str(s["statistics"].iloc[0])]:
+                rows.append({"variable": label, "row": shown, "statistic": statistic,
+                             **{a: _baseline_cell(statistic, x, v.digits) for a, x in by.items()}})
             if (s["n_missing"] > 0).any():
                 rows.append({"variable": label, "row": "Missing", "statistic": "n",
                              **{a: str(int(x["n_missing"])) for a, x in by.items()}})
@@ -340,28 +376,49 @@ def format_baseline(summary: pd.DataFrame, variables: Sequence, arms: Sequence[s
                 r = {"variable": heading, "row": shown, "statistic": "n (%)"}
                 r.update({x["arm"]: format_n_pct(int(x["count"]), int(x["n"])) for _, x in at.iterrows()})
                 rows.append(r)
-    out = pd.DataFrame(rows, columns=["variable", "row", "statistic", *cols])
+        if with_p:
+            for i, r in enumerate(rows[first:]):
+                r["p"] = format_p(p_of.get(v.column, float("nan"))) if i == 0 else ""
+    out = pd.DataFrame(rows, columns=["variable", "row", "statistic", *cols, *(["p"] if with_p else [])])
     return out.fillna({c: "-" for c in cols})
 
 
-def baseline_table(summary: pd.DataFrame, variables: Sequence, arms: Sequence[str], alpha: float,
-                   population: str) -> ResultTable:
+def baseline_table(summary: pd.DataFrame, variables: Sequence, arms: Sequence[str], population: str,
+                   tests: pd.DataFrame | None = None, requested: bool = False) -> ResultTable:
     """Table 1 from :func:`helpers.analyses.population.summarize_baseline` (the CSV holds
-    the cells as shown, see :func:`format_baseline`)."""
-    shown = format_baseline(summary, variables, arms)
-    display = shown[["variable", "row", *arms_and_total(arms)]].rename(columns={"row": ""})
+    the cells as shown, see :func:`format_baseline`).
+
+    Parameters
+    ----------
+    population : str
+        Who the table describes, and by which arm.
+    tests : DataFrame, optional
+        From :func:`helpers.analyses.population.baseline_tests`.
+    requested : bool
+        Whether the analysis plan asked for p values (``analysis.baseline_tests``): a
+        note says why none are shown when they could not be computed.
+    """
+    shown = format_baseline(summary, variables, arms, tests)
+    display = shown[["variable", "row", *arms_and_total(arms), *(["p"] if "p" in shown else [])]].rename(columns={"row": ""})
+    used = list(dict.fromkeys(summary["statistics"]))
     notes = [
-        f"Population: {population}. Categories: n (%).",
-        f"Continuous variables: mean (SD) where a test of normality over all subjects (Shapiro-Wilk; "
-        f"D'Agostino-Pearson above 5,000 subjects) does not reject it at the {alpha:g} level, otherwise "
-        f"median [interquartile range] and range.",
+        f"Population: {population}. The statistics of each variable are pre-specified in the analysis plan "
+        f"(cohort.yml analysis.baseline_statistics), not chosen from the data: "
+        f"{'; '.join(BASELINE_STATISTIC_NAMES[u] for u in used)}.",
     ]
+    if "p" in shown:
+        named = join_words(dict.fromkeys(BASELINE_TEST_NAMES[t] for t in tests["test"]))
+        notes.append(f"p: {named} between the two arms, as the analysis plan asks (analysis.baseline_tests). "
+                     "CONSORT discourages such tests: in a randomized trial any baseline difference is by chance "
+                     "(Moher et al., BMJ 2010;340:c869).")
+    elif requested:
+        notes.append("The analysis plan asks for between-arm p values, which need exactly two arms: none are shown.")
     return ResultTable("baseline-characteristics", "Baseline characteristics", display, shown, notes,
                        rowname="", groupname="variable")
 
 
-def descriptor_table(active: pd.DataFrame) -> ResultTable:
-    """SLEDAI-2K descriptors active at a visit (from ``population.active_descriptors``)."""
+def descriptor_table(active: pd.DataFrame, instrument: str = "SLEDAI-2K") -> ResultTable:
+    """The instrument's descriptors active at a visit (from ``population.active_descriptors``)."""
     data = active.copy()
     data.insert(list(data.columns).index("PARAMCD") + 1, "descriptor", data["PARAMCD"].map(words.descriptor_label))
     display = pd.DataFrame({
@@ -370,8 +427,8 @@ def descriptor_table(active: pd.DataFrame) -> ResultTable:
         "Weight": data["weight"].astype(str),
         "Subjects, n (%)": [format_n_pct(int(a), int(n)) for a, n in zip(data["n_active"], data["n"], strict=True)],
     })
-    return ResultTable("descriptors-baseline", "SLEDAI-2K descriptors active at baseline", display, data,
-                       notes=[f"All {len(d.SLEDAI_DESCRIPTORS)} descriptors of the SLEDAI-2K; weight is the score a "
+    return ResultTable("descriptors-baseline", f"{instrument} descriptors active at baseline", display, data,
+                       notes=[f"All {len(d.SLEDAI_DESCRIPTORS)} descriptors of the {instrument}; weight is the score a "
                               "descriptor adds when present."],
                        groupname="Domain")
 
@@ -437,18 +494,20 @@ def sensitivity_table(sens: pd.DataFrame, arm: str, arms: Sequence[str], name: s
         From :func:`helpers.analyses.efficacy.sri_sensitivity`; the CSV names each analysis
         in words (``analysis``) instead of its codes.
     """
-    data = sens.drop(columns=["k", "imputation", "primary"])
-    data.insert(0, "analysis", [words.sensitivity_label(k, i, p) for k, i, p in
-                                zip(sens["k"], sens["imputation"], sens["primary"], strict=True)])
+    data = sens.drop(columns=[c for c in ("analysis", "k", "imputation", "primary") if c in sens])
+    labels = [words.analysis_label(a, k, p) for a, k, p in
+              zip(sens.get("analysis", ["primary"] * len(sens)), sens["k"], sens["primary"], strict=True)]
+    data.insert(0, "analysis", labels)
     return response_table(data, arm, arms, {}, name, title, notes, row="analysis", row_label="Analysis",
                           confidence=confidence)
 
 
-def components_table(failed: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str) -> ResultTable:
+def components_table(failed: pd.DataFrame, arm: str, arms: Sequence[str], week_label: str,
+                     instrument: str = "SLEDAI-2K") -> ResultTable:
     """Which SRI criteria non-responders failed (from ``efficacy.failed_components``); the
     CSV names each criterion in words (``reason``)."""
     data = failed.rename(columns={"criterion": "reason"})
-    data["reason"] = data["reason"].map(words.criterion_label)
+    data["reason"] = data["reason"].map(lambda c: words.criterion_label(c, instrument))
     f = data.copy()
     f["cell"] = [format_n_pct(int(n), int(t)) for n, t in zip(f["n"], f["n_nonresponders"], strict=True)]
     f["Criterion failed"] = f["reason"]
@@ -481,10 +540,10 @@ def change_table(
     if group is not None:
         t["Parameter"] = t[group].map(group_labels) if group_labels else t[group]
     display = spread_by_arm(t.sort_values([*([group] if group else []), "AVISITN"], kind="stable"), index, arm, "cell", arms)
-    padj = t["padjust"].iloc[0] if len(t) else "holm"
+    family = words.family_text_of(t, len(arms) > 1)
     all_notes = [
         "Each cell: median at the visit; median change from baseline [interquartile range]; Wilcoxon "
-        f"signed-rank test against baseline, p and {padj.capitalize()}-adjusted p; subjects with both values.",
+        f"signed-rank test against baseline, p and adjusted p ({family}); subjects with both values.",
         *notes,
     ]
     return ResultTable(name, title, display, tests, all_notes, groupname="Parameter" if group else None)
@@ -517,7 +576,7 @@ def comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[
 
 def _comparison(arm: str, reference: str, scale: str) -> str:
     """``IL-2 - Placebo`` for a difference, ``IL-2 vs Placebo`` for a ratio."""
-    return f"{arm} vs {reference}" if scale == "ratio" else f"{arm} - {reference}"
+    return f"{arm} vs {reference}" if scale in ("ratio", "odds_ratio") else f"{arm} - {reference}"
 
 
 def _labelled(rows: pd.DataFrame, analysis: Sequence[str]) -> pd.DataFrame:
@@ -531,47 +590,88 @@ def _labelled(rows: pd.DataFrame, analysis: Sequence[str]) -> pd.DataFrame:
     return out[first + [c for c in out.columns if c not in first]]
 
 
+def _rate_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :func:`helpers.stats.compare_response` as :func:`comparison_table` shows
+    them: a rate difference in percentage points (``scale`` ``percent``), an odds ratio
+    as a ratio."""
+    return rows.assign(scale=rows["scale"].map({"difference": "percent", "odds_ratio": "ratio"}))
+
+
 def _method_cell(r) -> str:
-    """The Method cell of an efficacy comparison: the interval and the test named by the
-    row (``test``), the other rate test's p, and a model that did not converge."""
-    if r["analysis"] == "rate_difference":
-        other = "fisher" if r["test"] == "chisq" else "chisq"
-        return f"{r['method']}; {words.RATE_TEST_SHORT[other]} p = {format_p(r['p_' + other])}"
+    """The Method cell of a response comparison: the test and the interval that inverts
+    it, and a model that did not converge."""
     return r["method"] + ("" if r.get("converged", True) else " (did not converge)")
 
 
+#: The roles of a comparison, as its table row says.
+ROLE_LABELS: dict[str, str] = {"primary": "primary, pre-specified", "supportive": "supportive",
+                               "secondary": "secondary", "exploratory": "exploratory"}
+
+
 def response_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
-                              confidence: float = 0.95) -> ResultTable:
-    """The rate difference and the adjusted odds ratio of each arm against the reference.
+                              confidence: float = 0.95, instrument: str = "SLEDAI-2K") -> ResultTable:
+    """The pre-specified comparison of the response rate of each arm against the
+    reference, and the supportive adjusted odds ratio.
 
     Parameters
     ----------
     rows : DataFrame
         From :func:`helpers.analyses.efficacy.response_comparisons`. The page's Method
-        names the interval and the test of ``p`` (from ``test``) and gives the other rate
-        test's p; the CSV holds every p (``p_val``, ``p_chisq``, ``p_fisher``) and ``test``.
+        names the test and the interval that inverts it; the CSV holds every column.
     """
-    analysis = [
-        f"{words.endpoint_label(e)} rate difference" if a == "rate_difference" else
-        f"{words.endpoint_label(e)} odds ratio, adjusted for {words.COVARIATES.get(c, c)}"
-        for e, a, c in zip(rows["endpoint"], rows["analysis"], rows["covariate"], strict=True)
-    ]
+    covariates = {"SLEDAIBL": f"baseline {instrument}"}
+    analysis = []
+    for e, role, scale, cov in zip(rows["endpoint"], rows["role"], rows["scale"], rows["covariates"], strict=True):
+        what = "rate difference" if scale == "difference" else "odds ratio"
+        if cov:
+            what += f", adjusted for {join_words(covariates.get(c.strip(), c.strip()) for c in cov.split(','))}"
+        analysis.append(f"{words.endpoint_label(e)} {what} ({ROLE_LABELS[role]})")
     data = _labelled(rows, analysis)
-    shown = data.assign(method=[_method_cell(r) for _, r in rows.iterrows()])
+    methods = []
+    for _, r in rows.iterrows():
+        m = _method_cell(r)
+        for code, label in covariates.items():
+            m = m.replace(f"adjusted for {code}", f"adjusted for {label}")
+        methods.append(m)
+    shown = _rate_rows(data).assign(method=methods)
     return replace(comparison_table(shown, name, title, notes, confidence), data=data)
 
 
 def difference_by_visit_table(rows: pd.DataFrame, visit_labels: Mapping[int, str], name: str, title: str,
                               notes: Sequence[str] = (), confidence: float = 0.95) -> ResultTable:
-    """The difference in response rate against the reference arm at every visit (rows
-    named by visit), from :func:`helpers.analyses.efficacy.rate_differences_by_week`."""
-    return comparison_table(_labelled(rows, [visit_labels.get(int(w), str(w)) for w in rows["AVISITN"]]),
-                            name, title, notes, confidence)
+    """The response compared with the reference arm at every visit by the primary test
+    (rows named by visit and role: primary, secondary, exploratory), from
+    :func:`helpers.analyses.efficacy.rate_differences_by_week`; a secondary row's p is
+    the adjusted one when the plan adjusts."""
+    analysis = [f"{visit_labels.get(int(w), str(w))} ({ROLE_LABELS.get(r, r)})"
+                for w, r in zip(rows["AVISITN"], rows["role"], strict=True)]
+    data = _labelled(rows, analysis)
+    shown = _rate_rows(data)
+    adjusted = (shown["adjustment"].fillna("") != "") & (shown["adjustment"] != "none")
+    shown = shown.assign(p_val=shown["p_adj"].where(adjusted, shown["p_val"]),
+                         method=[m + (f"; {words.ADJUSTMENTS[a]}-adjusted p" if adj else "")
+                                 for m, a, adj in zip(shown["method"], shown["adjustment"], adjusted, strict=True)])
+    return replace(comparison_table(shown, name, title, notes, confidence), data=data)
+
+
+def sensitivity_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
+                                 confidence: float = 0.95) -> ResultTable:
+    """Each sensitivity analysis compared between arms by the primary test, with whether
+    it reaches the primary analysis' conclusion, from
+    :func:`helpers.analyses.efficacy.sensitivity_comparisons`."""
+    analysis = [words.analysis_label(a, int(k), bool(p)) for a, k, p in
+                zip(rows["analysis"], rows["k"], rows["primary"], strict=True)]
+    data = _labelled(rows, analysis)
+    verdict = {True: "conclusion unchanged", False: "conclusion changes", None: "not assessed"}
+    shown = _rate_rows(data).assign(method=[
+        m if p else f"{m}; {verdict[None if pd.isna(u) else bool(u)]}"
+        for m, p, u in zip(data["method"], data["primary"], data["unchanged"], strict=True)])
+    return replace(comparison_table(shown, name, title, notes, confidence), data=data)
 
 
 def change_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Sequence[str] = (),
-                            confidence: float = 0.95) -> ResultTable:
+                            confidence: float = 0.95, instrument: str | None = None) -> ResultTable:
     """The ANCOVA of the change from baseline of each measure, each arm against the
     reference, from :func:`helpers.analyses.efficacy.change_comparisons`."""
-    analysis = [f"{words.measure_label(m)}: change from baseline" for m in rows["measure"]]
+    analysis = [f"{words.measure_label(m, instrument)}: change from baseline" for m in rows["measure"]]
     return comparison_table(_labelled(rows, analysis), name, title, notes, confidence)

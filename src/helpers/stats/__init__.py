@@ -224,6 +224,207 @@ def compare_rates(
     )
 
 
+#: The tests of a response rate between two arms that :func:`compare_response` runs
+#: (``cohort.yml`` ``analysis.primary_test``), each with the interval that inverts it.
+RESPONSE_TESTS: tuple[str, ...] = ("score", "chisq", "fisher", "logistic")
+
+
+def compare_response(
+    df: pd.DataFrame,
+    arm: str,
+    treated: str,
+    reference: str,
+    test: str = "score",
+    response: str = "AVAL",
+    covariates: Sequence[str] = (),
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """A response rate compared between two arms by a pre-specified test, with the
+    confidence interval that inverts the same test (so that the two never disagree).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject: ``arm``, ``response`` (1/0) and, for ``logistic``, the
+        covariates. Subjects of other arms are left out.
+    arm : str
+    treated, reference : str
+        The arm compared, and the arm it is compared with.
+    test : {"score", "chisq", "fisher", "logistic"}
+        ``score``: the rate difference with the Miettinen-Nurminen score test and
+        interval; ``chisq``: the rate difference with Pearson's chi-square test (no
+        continuity correction) and Mee's score interval, which inverts it; ``fisher``:
+        the conditional maximum-likelihood odds ratio with Fisher's exact test and the
+        exact conditional interval; ``logistic``: the odds ratio of a logistic
+        regression on the arm and ``covariates``, with its Wald test and interval.
+        Fisher's test is the central one (twice the smaller one-sided p), the test the
+        exact conditional interval inverts; ``fisher.test``'s usual two-sided p (the
+        tables no more likely than the one observed) can reject where that interval holds
+        1, so it is not the one printed beside it.
+    response : str
+    covariates : sequence of str
+        Numeric columns the logistic regression adjusts for (``logistic`` only).
+    confidence : float
+
+    Returns
+    -------
+    DataFrame
+        One row: ``arm``, ``reference``, ``responders``, ``n``, ``rate``,
+        ``ref_responders``, ``ref_n``, ``ref_rate``, ``diff`` (rate - ref_rate, always),
+        ``estimate``, ``ci_low``, ``ci_high`` (the test's own scale), ``scale``
+        (``difference`` or ``odds_ratio``), ``null`` (the estimate of no effect: 0 or 1),
+        ``p_val`` (two-sided), ``test``, ``covariates`` (comma-separated), ``converged``,
+        ``method``.
+
+    Raises
+    ------
+    ValueError
+        An unknown test, a missing column, an arm without subjects, covariates with a
+        test other than ``logistic``, or a confidence outside (0, 1).
+
+    Notes
+    -----
+    Miettinen O, Nurminen M, Stat Med 1985;4:213-26, and Mee RW, Biometrics
+    1984;40:1175-6 (:mod:`helpers.stats.rates`). Fisher: scipy ``fisher_exact`` (one-sided)
+    and ``contingency.odds_ratio(kind="conditional").confidence_interval()``, as R
+    ``exact2x2::exact2x2(tsmethod = "central")``, whose p and interval match (Fay MP,
+    Biostatistics 2010;11:373-4; the interval is R ``fisher.test``'s). Logistic: statsmodels ``Logit`` (:func:`logistic_regression`), as R
+    ``glm(response ~ arm + covariates, family = binomial)`` with Wald intervals.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"arm": ["IL-2"] * 29 + ["Placebo"] * 30,
+    ...                    "AVAL": [1] * 16 + [0] * 13 + [1] * 9 + [0] * 21})
+    >>> r = compare_response(df, "arm", "IL-2", "Placebo")
+    >>> r[["diff", "ci_low", "ci_high", "p_val"]].round(4).values.tolist()
+    [[0.2517, -0.0027, 0.4764, 0.0524]]
+    >>> r = compare_response(df, "arm", "IL-2", "Placebo", test="fisher")
+    >>> r[["estimate", "ci_low", "ci_high", "p_val"]].round(4).values.tolist()
+    [[2.8186, 0.8727, 9.6469, 0.0897]]
+    """
+    from scipy.stats import fisher_exact
+    from scipy.stats.contingency import odds_ratio
+
+    from helpers.stats.rates import score_interval, score_test
+
+    _check_confidence(confidence)
+    if test not in RESPONSE_TESTS:
+        raise ValueError(f"compare_response: test must be one of {list(RESPONSE_TESTS)}, got {test!r}")
+    covariates = list(covariates)
+    if covariates and test != "logistic":
+        raise ValueError(f"compare_response: covariates {covariates} need test='logistic', got {test!r}")
+    missing = [c for c in [arm, response, *covariates] if c not in df]
+    if missing:
+        raise ValueError(f"compare_response: columns {missing} not in the data")
+    one, ref = df[df[arm] == treated], df[df[arm] == reference]
+    x1, n1 = int(one[response].sum()), int(one[response].notna().sum())
+    x0, n0 = int(ref[response].sum()), int(ref[response].notna().sum())
+    if min(n1, n0) == 0:
+        raise ValueError(f"compare_response: both arms need subjects, got {n1} in {treated!r} and {n0} in {reference!r}")
+    row = {"arm": treated, "reference": reference, "responders": x1, "n": n1, "rate": x1 / n1,
+           "ref_responders": x0, "ref_n": n0, "ref_rate": x0 / n0, "diff": x1 / n1 - x0 / n0}
+    converged = True
+    if test in ("score", "chisq"):
+        correction = test == "score"
+        lo, hi = score_interval(x1, n1, x0, n0, confidence, correction=correction)
+        est, p, scale = row["diff"], score_test(x1, n1, x0, n0, correction=correction), "difference"
+        method = ("Miettinen-Nurminen score test and interval" if correction
+                  else "Pearson chi-square test and Mee's score interval")
+    elif test == "fisher":
+        table = np.array([[x1, n1 - x1], [x0, n0 - x0]])
+        res = odds_ratio(table, kind="conditional")
+        ci = res.confidence_interval(confidence_level=confidence)
+        est, lo, hi, scale = float(res.statistic), float(ci.low), float(ci.high), "odds_ratio"
+        one_sided = [float(fisher_exact(table, alternative=a)[1]) for a in ("greater", "less")]
+        p = min(1.0, 2 * min(one_sided))
+        method = "Fisher's exact test (central) and the exact interval of the conditional odds ratio"
+    else:
+        two = df[df[arm].isin([treated, reference])]
+        fit = logistic_regression(two, response, arm, reference, covariates, confidence)
+        r = fit.iloc[0] if len(fit) else pd.Series({"odds_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                                                    "p_val": np.nan, "converged": False})
+        est, lo, hi, p, scale = r["odds_ratio"], r["ci_low"], r["ci_high"], r["p_val"], "odds_ratio"
+        converged = bool(r["converged"])
+        method = "logistic regression: Wald test and interval of the odds ratio" + (
+            f", adjusted for {', '.join(covariates)}" if covariates else "")
+    row.update(estimate=float(est), ci_low=float(lo), ci_high=float(hi), scale=scale,
+               null=0.0 if scale == "difference" else 1.0, p_val=float(p), test=test,
+               covariates=", ".join(covariates), converged=converged, method=method)
+    return pd.DataFrame([row])
+
+
+def compare_baseline(df: pd.DataFrame, column: str, arm: str, arms: Sequence[str], test: str,
+                     level: object = None) -> pd.DataFrame:
+    """A between-arm test of a baseline variable (Table 1, when the analysis plan asks).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject with ``arm`` and ``column``.
+    column, arm : str
+    arms : sequence of str
+        Exactly two arms.
+    test : {"welch", "wilcoxon", "fisher"}
+        ``welch``: Welch's t-test (scipy ``ttest_ind(equal_var=False)``, R
+        ``t.test``); ``wilcoxon``: the Wilcoxon rank-sum test (scipy ``mannwhitneyu``,
+        two-sided: exact for small samples without ties, else the normal approximation
+        with continuity correction; R ``wilcox.test``, which is exact up to 49 per arm
+        without ties); ``fisher``: Fisher's exact
+        test of the arm by category table (scipy ``fisher_exact``, R ``fisher.test``),
+        by ``level`` against every other value when one is given; a table larger than
+        2 x 2 gets a Monte Carlo p value from 100,000 tables drawn with a fixed seed, so
+        that a rebuild gives the same value.
+    level : object, optional
+        With ``fisher``: the one category shown (a flag's ``"Y"``).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``variable``, ``test``, ``p_val``, ``method``.
+
+    Raises
+    ------
+    ValueError
+        An unknown test, or not exactly two arms.
+
+    Examples
+    --------
+    Female/male 27/3 vs 29/1 (He et al. 2020, Table 1: p = 0.612):
+
+    >>> df = pd.DataFrame({"arm": ["IL-2"] * 30 + ["Placebo"] * 30, "SEX": ["F"] * 27 + ["M"] * 3 + ["F"] * 29 + ["M"]})
+    >>> round(compare_baseline(df, "SEX", "arm", ["IL-2", "Placebo"], "fisher")["p_val"].item(), 3)
+    0.612
+    """
+    from scipy.stats import MonteCarloMethod, fisher_exact, mannwhitneyu, ttest_ind
+
+    names = {"welch": "Welch t-test", "wilcoxon": "Wilcoxon rank-sum test", "fisher": "Fisher's exact test"}
+    if test not in names:
+        raise ValueError(f"compare_baseline: test must be one of {list(names)}, got {test!r}")
+    if len(arms) != 2:
+        raise ValueError(f"compare_baseline: a test needs exactly two arms, got {list(arms)}")
+    groups = [df.loc[df[arm] == a, column] for a in arms]
+    p = np.nan
+    method = names[test]
+    if test == "fisher":
+        values = [g.dropna() for g in groups]
+        if level is not None:
+            values = [(v == level).map({True: "level", False: "other"}) for v in values]
+        cats = sorted(set(values[0]) | set(values[1]), key=str)
+        table = np.array([[int((v == c).sum()) for c in cats] for v in values])
+        if table.shape[1] == 2 and (table.sum(axis=1) > 0).all():
+            p = float(fisher_exact(table)[1])
+        elif table.shape[1] > 2 and (table.sum(axis=1) > 0).all():
+            method += " (Monte Carlo, 100,000 tables)"
+            p = float(fisher_exact(table, method=MonteCarloMethod(n_resamples=100_000, rng=np.random.default_rng(0))).pvalue)
+    else:
+        x, y = (pd.to_numeric(g, errors="coerce").dropna().to_numpy(float) for g in groups)
+        if test == "welch" and len(x) > 1 and len(y) > 1 and (x.std() > 0 or y.std() > 0):
+            p = float(ttest_ind(x, y, equal_var=False).pvalue)
+        elif test == "wilcoxon" and len(x) and len(y):
+            p = float(mannwhitneyu(x, y, alternative="two-sided", use_continuity=True).pvalue)
+    return pd.DataFrame([{"variable": column, "test": test, "p_val": p, "method": method}])
+
+
 def _quiet_fit(fit, *args, **kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -316,6 +517,7 @@ def paired_tests_by_visit(
     baseline_week: int = 0,
     value: str = "AVAL",
     padjust: str = "holm",
+    family: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Wilcoxon signed-rank test of each post-baseline visit against baseline.
 
@@ -328,15 +530,26 @@ def paired_tests_by_visit(
     baseline_week : int
     value : str
     padjust : str
-        Multiple-comparison correction across every test in the output (``holm``,
-        ``bonf``, ``fdr_bh``, ``none``), as ``pingouin.multicomp``.
+        Multiple-comparison correction within each family (``holm``, ``bonf``,
+        ``fdr_bh``, ``none``), as ``pingouin.multicomp``.
+    family : sequence of str, optional
+        Columns of ``by`` whose values make one family of tests, adjusted together:
+        ``by`` itself makes each series' visits a family ("within each measure and
+        arm"), ``[arm]`` every measure and visit of an arm. None (the default): every
+        test of the output is one family.
 
     Returns
     -------
     DataFrame
         One row per series and visit: the ``by`` columns, ``AVISITN``, ``n`` (subjects
         with both values), ``base_median``, ``median``, ``median_chg``, ``q1_chg``,
-        ``q3_chg``, ``w_val``, ``p_val``, ``p_adj``, ``padjust``, ``method``.
+        ``q3_chg``, ``w_val``, ``p_val``, ``p_adj``, ``padjust``, ``family_size`` (the
+        tests with a p value in the row's family), ``method``.
+
+    Raises
+    ------
+    ValueError
+        A column is missing, or ``family`` names a column that is not in ``by``.
 
     Notes
     -----
@@ -354,6 +567,9 @@ def paired_tests_by_visit(
     missing = [c for c in need if c not in bds]
     if missing:
         raise ValueError(f"paired_tests_by_visit: columns {missing} not in the data")
+    family = None if family is None else list(family)
+    if family is not None and not set(family) <= set(by):
+        raise ValueError(f"paired_tests_by_visit: family {family} must be columns of by {by}")
     data = bds[need].dropna(subset=[value])
     base = data[data["AVISITN"] == baseline_week].rename(columns={value: "_base"}).drop(columns="AVISITN")
     post = data[data["AVISITN"] != baseline_week].merge(base, on=key, how="inner")
@@ -376,10 +592,17 @@ def paired_tests_by_visit(
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out["p_adj"] = adjust_pvalues(out["p_val"], padjust)
+    out["p_adj"] = np.nan
+    out["family_size"] = 0
+    ids = out.groupby(family, sort=False, observed=True).ngroup() if family else pd.Series(0, index=out.index)
+    for group in pd.unique(ids):
+        index = out.index[ids == group]
+        out.loc[index, "p_adj"] = adjust_pvalues(out.loc[index, "p_val"], padjust)
+        out.loc[index, "family_size"] = int(out.loc[index, "p_val"].notna().sum())
     out["padjust"] = padjust
     out["method"] = "Wilcoxon signed-rank test against baseline"
-    return out
+    return out[[*by, "AVISITN", "n", "base_median", "median", "median_chg", "q1_chg", "q3_chg", "w_val", "p_val",
+                "p_adj", "padjust", "family_size", "method"]]
 
 
 def adjust_pvalues(p: pd.Series | Sequence[float], method: str = "holm") -> np.ndarray:
@@ -548,47 +771,6 @@ def random_intercept_reml(y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> d
     cov = sigma2_e * np.linalg.inv(xtx)
     return {"beta": beta, "se": np.sqrt(np.diag(cov)), "sigma2_e": sigma2_e, "sigma2_u": lam * sigma2_e,
             "converged": bool(opt.success)}
-
-
-def is_normal(x: pd.Series, alpha: float = 0.05) -> bool:
-    """Whether normality is not rejected at level ``alpha`` (True for fewer than 3 values,
-    or fewer than 3 distinct ones).
-
-    Parameters
-    ----------
-    x : Series
-        The values; missing values are left out.
-    alpha : float
-        Level of the test.
-
-    Returns
-    -------
-    bool
-        True when the test's p value is at least ``alpha``.
-
-    Notes
-    -----
-    Shapiro-Wilk up to 5,000 values, where its p value is accurate; D'Agostino and
-    Pearson's K-squared test (scipy ``normaltest``) for larger samples. Compare R
-    ``shapiro.test(x)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> bool(is_normal(pd.Series(np.random.default_rng(1).normal(size=60))))
-    True
-    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=60))))
-    False
-    >>> bool(is_normal(pd.Series(np.random.default_rng(1).exponential(size=20_000))))
-    False
-    """
-    from scipy.stats import normaltest, shapiro
-
-    v = pd.Series(x).dropna().astype(float)
-    if len(v) < 3 or v.nunique() < 3:
-        return True
-    test = shapiro if len(v) <= 5000 else normaltest
-    return bool(test(v).pvalue >= alpha)
 
 
 def compare_groups(
