@@ -16,6 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 
 from helpers.present import figures as fg  # noqa: E402
+from helpers.present import organ as po  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +138,7 @@ def test_forest_figure_without_groups_on_a_ratio_scale():
 
 def test_heatmap_figure_one_row_per_subject_and_column_labels():
     matrix = pd.DataFrame([[5.0, 1.0], [4.0, np.nan], [3.0, 3.0]], index=["S1", "S2", "S3"], columns=[0, 2])
-    fig = fg.heatmap_figure(matrix, cbar_label="Active descriptors", column_labels={0: "Baseline", 2: "Week 2"})
+    fig = po.heatmap_figure(matrix, cbar_label="Active descriptors", column_labels={0: "Baseline", 2: "Week 2"})
     ax = fig.axes[0]
     assert len(fig.axes) == 2  # the heatmap and its colour bar
     assert ticklabels(ax, "x") == ["Baseline", "Week 2"]
@@ -148,7 +149,7 @@ def test_heatmap_figure_one_row_per_subject_and_column_labels():
 
 def test_heatmap_figure_bins_many_subjects():
     matrix = pd.DataFrame(np.arange(20.0).reshape(10, 2), columns=["Baseline", "Week 2"])
-    fig = fg.heatmap_figure(matrix, max_rows=4)
+    fig = po.heatmap_figure(matrix, max_rows=4)
     ax = fig.axes[0]
     assert ax.get_ylabel() == "Subjects, binned (10 in 4 rows, mean)"
     assert ticklabels(ax) == ["1-3", "4-6", "7-8", "9-10"]
@@ -227,21 +228,21 @@ def resolution_summary() -> pd.DataFrame:
 
 
 def test_forest_rows_several_arms_and_one_arm():
-    rows = fg.forest_rows(resolution_summary(), "TRT01A", ["A", "B"])
+    rows = po.forest_rows(resolution_summary(), "TRT01A", ["A", "B"])
     assert rows[["row", "series", "annot"]].values.tolist() == [
         ["Malar or other lupus rash (A)", "A", "1/2"], ["Malar or other lupus rash (B)", "B", "2/4"],
         ["Lupus nephritis (A)", "A", "0/1"], ["Lupus nephritis (B)", "B", "1/2"]]
-    one = fg.forest_rows(resolution_summary(), "TRT01A", ["A"])
+    one = po.forest_rows(resolution_summary(), "TRT01A", ["A"])
     assert one[["row", "series"]].values.tolist() == [["Malar or other lupus rash", "All"], ["Lupus nephritis", "All"]]
 
 
 def test_manifestation_forest_rows_kind_from_the_favoured_groups():
-    rows = fg.manifestation_forest_rows(resolution_summary(), "TRT01A", ["A"])
+    rows = po.manifestation_forest_rows(resolution_summary(), "TRT01A", ["A"])
     assert rows["kind"].tolist() == ["skin, haematological, fever", "other"]
 
 
 def test_manifestation_figure_rows_markers_and_level():
-    fig = fg.manifestation_figure(resolution_summary(), "TRT01A", ["A", "B"], confidence=0.9)
+    fig = po.manifestation_figure(resolution_summary(), "TRT01A", ["A", "B"], confidence=0.9)
     (ax,) = fig.axes
     assert len(ticklabels(ax)) == 4
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["skin, haematological, fever", "other"]
@@ -251,13 +252,13 @@ def test_manifestation_figure_rows_markers_and_level():
 
 def test_subgroup_figure_one_marker_per_arm_and_single_arm():
     s = resolution_summary().assign(PARAMCD=["ALL"] * 3 + ["RASH"] * 3)
-    fig = fg.subgroup_figure(s, "TRT01A", ["A", "B"])
+    fig = po.subgroup_figure(s, "TRT01A", ["A", "B"])
     (ax,) = fig.axes
     assert ticklabels(ax) == ["All subjects (A)", "All subjects (B)", "Malar or other lupus rash (A)",
                               "Malar or other lupus rash (B)"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B"]
     assert ax.get_xlabel() == "SRI-4 responders, % (95% CI)"
-    one = fg.subgroup_figure(s, "TRT01A", ["A"])
+    one = po.subgroup_figure(s, "TRT01A", ["A"])
     assert one.axes[0].get_legend() is None and len(ticklabels(one.axes[0])) == 2
 
 

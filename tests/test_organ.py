@@ -269,7 +269,7 @@ def test_favoured_groups_test_an_arm_without_manifestations_and_bad_minimum():
 
 
 def test_gee_interaction_pattern_in_the_treated_arm_only_by_hand():
-    out = organ.gee_interaction(claim_items(T_PATTERN, P_FLAT), "AVAL", "favoured", "ARM", "P")
+    out = stats.gee_interaction(claim_items(T_PATTERN, P_FLAT), "AVAL", "favoured", "ARM", "P")
     assert out.columns.tolist() == ["arm", "reference", "ratio", "ci_low", "ci_high", "p_val", "n_items", "n_subjects",
                                     "method"]
     row = out.iloc[0]
@@ -282,7 +282,7 @@ def test_gee_interaction_pattern_in_the_treated_arm_only_by_hand():
 
 
 def test_gee_interaction_pattern_in_both_arms_by_hand():
-    out = organ.gee_interaction(claim_items(T_PATTERN, P_PATTERN), "AVAL", "favoured", "ARM", "P").iloc[0]
+    out = stats.gee_interaction(claim_items(T_PATTERN, P_PATTERN), "AVAL", "favoured", "ARM", "P").iloc[0]
     # both arms 9/10 against 2/10: ratio 1; P's u: 2.3611 (x8), -3.8889, -15: var 2.847222;
     # se = sqrt(1.458333 + 2.847222) = 2.074983
     assert (out["ratio"], out["p_val"]) == pytest.approx((1.0, 1.0), abs=1e-9)
@@ -291,9 +291,9 @@ def test_gee_interaction_pattern_in_both_arms_by_hand():
 
 def test_gee_interaction_without_a_contrast():
     frame = claim_items(T_PATTERN, P_FLAT).assign(AVAL=1.0)
-    out = organ.gee_interaction(frame, "AVAL", "favoured", "ARM", "P")
+    out = stats.gee_interaction(frame, "AVAL", "favoured", "ARM", "P")
     assert out["arm"].tolist() == ["T"] and out["p_val"].isna().all()
-    assert organ.gee_interaction(frame[frame["ARM"] == "P"], "AVAL", "favoured", "ARM", "P").empty
+    assert stats.gee_interaction(frame[frame["ARM"] == "P"], "AVAL", "favoured", "ARM", "P").empty
 
 
 def test_group_interaction_test_rows_and_reasons():

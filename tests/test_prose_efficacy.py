@@ -84,10 +84,6 @@ def test_flow_step_labels_and_reasons():
     assert words.reasons_text([("Adverse event", 1)]) == "Adverse event: 1"
 
 
-def test_favoured_kind_from_the_definitions():
-    assert words.FAVOURED_KIND == "skin, haematological, fever"
-
-
 # ---------------------------------------------------------------------------------------
 # sentences
 
@@ -126,21 +122,6 @@ def test_activity_change(change, p, word):
 
 def verdict_test(**kw) -> dict:
     return {"favoured_rate": 0.9, "other_rate": 0.5, "favoured_n": 10, "other_n": 8, **kw}
-
-
-@pytest.mark.parametrize("holds, test, sentence", [
-    (True, verdict_test(), "The data support the published statement."),
-    (False, verdict_test(), "The difference points the published way but is not statistically significant at the 0.01 level."),
-    (False, verdict_test(other_rate=0.9),
-     "The data do not support the published statement: the other manifestations resolved at least as often."),
-    (None, verdict_test(favoured_n=0, favoured_rate=NAN), "The data do not allow the comparison (one of the groups is empty)."),
-    (None, verdict_test(favoured_rate=0.0, other_rate=0.0), "The data do not allow the comparison (no manifestation resolved)."),
-    (None, verdict_test(favoured_rate=1.0, other_rate=1.0),
-     "The data do not allow the comparison (every manifestation resolved)."),
-    (None, verdict_test(favoured_rate=0.0), "The data do not allow the comparison (the test could not be computed)."),
-])
-def test_statement_verdict(holds, test, sentence):
-    assert words.statement_verdict(holds, test, 0.01) == sentence
 
 
 @pytest.mark.parametrize("sizes, sentence", [
@@ -267,9 +248,11 @@ def test_nonresponders_text_with_treatment_failure():
 def test_imposed_note_any_topic_and_short_form():
     sim = {"imposed": ["60 subjects randomized 30 to 30.", "Baseline table as published.", "Other."]}
     assert words.imposed_note(True, sim, ("randomized", "enrolled")).startswith(
-        "The simulation imposed this result (60 subjects randomized 30 to 30)")
+        'These data are simulated, and the generator imposed this result ("60 subjects randomized 30 to 30")')
     assert words.imposed_note(True, sim, ("randomized", "baseline")).startswith(
-        "The simulation imposed these results (60 subjects randomized 30 to 30; Baseline table as published)")
+        'These data are simulated, and the generator imposed these results ("60 subjects randomized 30 to 30"; '
+        '"Baseline table as published")')
+    assert words.imposed_note(True, sim, "Treg") == "", "nothing imposed about the topic: no note"
     assert words.imposed_short(True, sim, "Baseline") == "; the simulation imposed the published figure"
     assert words.imposed_short(True, sim, "Treg") == ""
 

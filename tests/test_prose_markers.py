@@ -179,8 +179,8 @@ def test_imposed_sentences_need_the_marker_and_a_direction():
 def test_format_simulation_note():
     assert w.format_simulation_note(False, ["x"]) == ""
     assert w.format_simulation_note(True, ["Treg rise.", "No Treg expansion with placebo."]) == (
-        'These data are simulated, and the generator imposed these directions ("Treg rise. No Treg expansion with '
-        'placebo."): a verdict here shows that the analysis runs, not that the claim is true.')
+        'These data are simulated, and the generator imposed these directions ("Treg rise"; "No Treg expansion with '
+        'placebo"): the result shows that the analysis runs, not that it is true of patients.')
 
 
 def test_format_comparison_sentence_words_and_errors():

@@ -158,14 +158,13 @@ def test_imposed_note_on_the_simulated_cohorts_and_real_data():
     assert randomized == (
         'These data are simulated, and the generator imposed this pattern ("In the IL-2 arm, manifestations of the '
         "favoured groups (skin, haematological, fever) resolve more often by the primary week (at least 70%) than the "
-        'others."): the check shows that the analysis runs, not that the published statement is true.')
+        'others"): the result shows that the analysis runs, not that it is true of patients.')
     single = words.imposed_note(read_cohort_config(ROOT / "data" / "nct02084238"))
     assert single.startswith('These data are simulated, and the generator imposed this pattern ("Manifestations of the '
                              "favoured groups")
     assert words.imposed_note(SimpleNamespace(simulated=False, simulation={"imposed": ["favoured"]})) == ""
     assert words.imposed_note(SimpleNamespace(simulated=True, simulation=None)).startswith(
-        "These data are simulated, calibrated to the published results (what the generator imposed is listed on the "
-        "provenance page)")
+        "These data are simulated (what the generator imposed is listed on the provenance page)")
 
 
 def verdicts(design, verdict, reason, estimate=0.7528, p=0.5785) -> pd.DataFrame:

@@ -390,18 +390,6 @@ def resolution_summary() -> pd.DataFrame:
                          "method": "Clopper-Pearson", "group": ["skin", "all", "skin", "all"]})
 
 
-def test_resolution_table_rows_in_words_and_label_in_the_csv():
-    t = tb.resolution_table(resolution_summary(), "TRT01A", ["A", "B"], "res", "Resolution", ["A note."], row_label="Subgroup")
-    assert t.display.values.tolist() == [
-        ["Malar or other lupus rash", "1/2 (50.0%) [1.3-98.7]", "0/1 (0.0%) [0.0-97.5]"],
-        ["All subjects", "2/3 (66.7%) [9.4-99.2]", "1/2 (50.0%) [1.3-98.7]"],
-    ]
-    assert t.display.columns.tolist() == ["Subgroup", "A", "B"]
-    assert t.data.columns.tolist() == ["TRT01A", "PARAMCD", "responders", "n", "rate", "ci_low", "ci_high", "method",
-                                       "label", "group"]
-    assert t.notes == ["Responders/subjects (%) [Clopper-Pearson 95% confidence interval].", "A note."]
-
-
 def test_sensitivity_table_names_the_analyses():
     sens = pd.DataFrame({"analysis": ["primary", "observed", "sri6", "itt"], "k": [4, 4, 6, 4],
                          "imputation": ["nri", "observed", "nri", "nri"],

@@ -17,7 +17,6 @@ tested or ranked.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -332,70 +331,6 @@ def favoured_groups_test(resolution: pd.DataFrame, arm: str, arms: Sequence[str]
     return pd.DataFrame(rows)
 
 
-def gee_interaction(df: pd.DataFrame, outcome: str, group: str, arm: str, reference: str, cluster: str = "USUBJID",
-                    confidence: float = 0.95) -> pd.DataFrame:
-    """The treatment-by-group interaction: how much more the group's odds of the outcome
-    exceed the other items' odds in each arm than in the reference arm (logistic GEE).
-
-    Parameters
-    ----------
-    df : DataFrame
-        One row per subject and item: ``outcome`` (1/0), ``group`` (boolean), ``arm``,
-        ``cluster`` (the subject; each subject in one arm).
-    reference : str
-        The reference arm.
-
-    Returns
-    -------
-    DataFrame
-        One row per other arm, in order of appearance: ``arm``, ``reference``, ``ratio``
-        (the arm's group odds ratio divided by the reference arm's), ``ci_low``,
-        ``ci_high``, ``p_val`` (Wald, robust), ``n_items``, ``n_subjects``, ``method``.
-
-    Notes
-    -----
-    logit P(y = 1) = b0 + b1 g + sum_k (c_k t_k + e_k g t_k), with ``t_k`` the indicator
-    of arm k; exp(e_k) is the ratio of odds ratios. Exchangeable working correlation
-    within subject, robust (sandwich) standard errors (Liang & Zeger 1986); statsmodels
-    ``GEE``, compare R ``geepack::geeglm(y ~ g * arm, id = id, family = binomial,
-    corstr = "exchangeable")``. With every subject contributing one item of each kind
-    the model is saturated and the estimates are the cells' log odds whatever the
-    working correlation, so the ratio and its robust variance can be checked by hand
-    (``tests/test_organ.py``).
-    """
-    import statsmodels.api as sm
-
-    data = df[[outcome, group, arm, cluster]].dropna().sort_values(cluster, kind="stable")
-    others = [a for a in pd.unique(data[arm].astype("str")) if a != reference]
-    g = data[group].astype(float).to_numpy()
-    columns = {"const": np.ones(len(data)), "g": g}
-    for k, a in enumerate(others):
-        t = (data[arm].astype("str") == a).astype(float).to_numpy()
-        columns[f"t{k}"] = t
-        columns[f"gt{k}"] = g * t
-    exog = pd.DataFrame(columns)
-    method = "logistic GEE, exchangeable: treatment-by-group interaction"
-    empty = {"reference": reference, "ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_val": np.nan,
-             "n_items": len(data), "n_subjects": int(data[cluster].nunique()), "method": method}
-    if not others or data[outcome].nunique() < 2:
-        return pd.DataFrame([{"arm": a, **empty} for a in others], columns=["arm", *empty])
-    model = sm.GEE(data[outcome].astype(float).to_numpy(), exog, groups=data[cluster].astype("str").to_numpy(),
-                   family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable())
-    try:
-        with warnings.catch_warnings():  # convergence and domain warnings: the estimate says enough
-            warnings.simplefilter("ignore")
-            fit = model.fit()
-    except (np.linalg.LinAlgError, ValueError):  # a singular design: reported, not raised
-        return pd.DataFrame([{"arm": a, **empty} for a in others])
-    ci = fit.conf_int(alpha=1 - confidence)
-    rows = []
-    for k, a in enumerate(others):
-        term = f"gt{k}"
-        rows.append({"arm": a, **empty, "ratio": float(np.exp(fit.params[term])), "ci_low": float(np.exp(ci.loc[term, 0])),
-                     "ci_high": float(np.exp(ci.loc[term, 1])), "p_val": float(fit.pvalues[term])})
-    return pd.DataFrame(rows)
-
-
 def group_interaction_test(resolution: pd.DataFrame, within: pd.DataFrame, arm: str, arms: Sequence[str],
                            reference: str | None, confidence: float = 0.95) -> pd.DataFrame:
     """With several arms: does the favoured groups' advantage differ between each arm and
@@ -435,7 +370,7 @@ def group_interaction_test(resolution: pd.DataFrame, within: pd.DataFrame, arm: 
         reason = next((r for r in (reasons.get(a, "too_small"), reasons.get(reference, "too_small")) if r != "tested"),
                       "tested")
         if reason == "tested":
-            model = gee_interaction(pair, "AVAL", "favoured", arm, reference, "USUBJID", confidence)
+            model = stats.gee_interaction(pair, "AVAL", "favoured", arm, reference, "USUBJID", confidence)
             model = model[model["arm"] == a]
             fit.update(model.iloc[0].to_dict() if len(model) else {})
             if pd.isna(fit.get("p_val", np.nan)):

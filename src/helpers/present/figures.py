@@ -10,14 +10,13 @@ is conveyed by colour alone (arms also differ in marker and line style).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
 from helpers.present.prose import efficacy as words
-from helpers.present.prose import percent
 
 MARKERS = ("o", "s", "^", "D", "v", "P")
 LINESTYLES = ("-", "--", "-.", ":")
@@ -227,44 +226,6 @@ def forest_figure(
     return fig
 
 
-def heatmap_figure(
-    matrix: pd.DataFrame, xlabel: str = "Week", ylabel: str = "Subject", cbar_label: str = "", max_rows: int = 80,
-    cmap: str = "rocket_r", column_labels: Mapping | None = None,
-):
-    """A heatmap of a subjects-by-visits matrix; more rows than ``max_rows`` are binned.
-
-    Parameters
-    ----------
-    matrix : DataFrame
-        Index subjects (in the order to show), columns visits, cells numbers.
-    max_rows : int
-        With more subjects, consecutive subjects (in the given order) are averaged into
-        ``max_rows`` bins, and the y axis says so.
-    column_labels : mapping, optional
-        Column -> the label the x axis shows (e.g. week -> visit name).
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    if column_labels is not None:
-        matrix = matrix.rename(columns=lambda c: column_labels.get(c, c))
-    data = matrix
-    binned = len(matrix) > max_rows
-    if binned:
-        bins = np.array_split(np.arange(len(matrix)), max_rows)
-        data = pd.DataFrame([matrix.iloc[b].mean() for b in bins], index=[f"{b[0] + 1}-{b[-1] + 1}" for b in bins])
-        ylabel = f"{ylabel}s, binned ({len(matrix):,} in {max_rows} rows, mean)"
-    with style():
-        height = min(12, 0.16 * len(data) + 1.5)
-        fig, ax = plt.subplots(figsize=(7, height))
-        sns.heatmap(data, ax=ax, cmap=cmap, cbar_kws={"label": cbar_label}, yticklabels=len(data) <= 60, linewidths=0)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.tick_params(axis="y", labelsize=6)
-        fig.tight_layout()
-    return fig
-
-
 def paired_figure(
     df: pd.DataFrame, panels: Sequence[tuple[str, str, bool]], base: str = "BASE", value: str = "AVAL",
     first_label: str = "Baseline", second_label: str = "Week", individual_max: int = 200, ncols: int = 4,
@@ -432,76 +393,6 @@ def flow_figure(flow: pd.DataFrame, arms: Sequence[str], max_reasons: int = 3):
 
 # ---------------------------------------------------------------------------------------
 # efficacy figures: rows in words from the analyses' codes
-
-
-def forest_rows(summary: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
-    """Rows for a forest plot from a by-arm summary of items (domains, manifestations,
-    subgroups): one row per item and arm (the arm named in ``row`` only when there are
-    several), ``series`` (the arm, or ``All``) and an ``x/n`` annotation ``annot``.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        From :func:`helpers.analyses.organ.summarize_resolution` or
-        :func:`helpers.analyses.organ.response_by_subgroup`: the arm, ``PARAMCD``,
-        ``responders``, ``n``, the rate and its interval. Total rows are left out.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"TRT01A": ["A", "B", "Total"], "PARAMCD": "RASH", "responders": [1, 2, 3], "n": [2, 4, 6]})
-    >>> forest_rows(s, "TRT01A", ["A", "B"])[["row", "series", "annot"]].values.tolist()
-    [['Malar or other lupus rash (A)', 'A', '1/2'], ['Malar or other lupus rash (B)', 'B', '2/4']]
-    """
-    rows = summary[summary[arm].isin(list(arms))].copy()
-    several = len(arms) > 1
-    label = rows["PARAMCD"].astype("str").map(words.item_label)
-    rows["row"] = label + (" (" + rows[arm].astype("str") + ")" if several else "")
-    rows["series"] = rows[arm] if several else "All"
-    rows["annot"] = rows["responders"].astype(str) + "/" + rows["n"].astype(str)
-    return rows.reset_index(drop=True)
-
-
-def manifestation_forest_rows(summary: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
-    """:func:`forest_rows` for manifestations, with ``kind`` telling the groups the
-    abstract singled out from the others (the marker of the forest plot).
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"TRT01A": "A", "PARAMCD": ["RASH", "NEPHRIT"], "responders": [1, 0], "n": [2, 1],
-    ...                   "favoured": [True, False]})
-    >>> manifestation_forest_rows(s, "TRT01A", ["A"])["kind"].tolist()
-    ['skin, haematological, fever', 'other']
-    """
-    rows = forest_rows(summary, arm, arms)
-    rows["kind"] = rows["favoured"].map({True: words.FAVOURED_KIND, False: words.OTHER_KIND})
-    return rows
-
-
-def manifestation_figure(summary: pd.DataFrame, arm: str, arms: Sequence[str], confidence: float = 0.95):
-    """Resolution of each manifestation by arm, a forest plot whose markers tell the
-    groups the abstract singled out from the others.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        From :func:`helpers.analyses.organ.summarize_resolution` on manifestations.
-    """
-    return forest_figure(manifestation_forest_rows(summary, arm, arms), "row", group="kind", annotate="annot",
-                         xlabel=f"Resolved, % ({percent(confidence)} CI)")
-
-
-def subgroup_figure(subgroups: pd.DataFrame, arm: str, arms: Sequence[str], confidence: float = 0.95,
-                    what: str = "SRI-4 responders"):
-    """Response in all subjects and by subgroup, a forest plot (one marker per arm with
-    several arms).
-
-    Parameters
-    ----------
-    subgroups : DataFrame
-        From :func:`helpers.analyses.organ.response_by_subgroup`.
-    """
-    return forest_figure(forest_rows(subgroups, arm, arms), "row", group="series" if len(arms) > 1 else None,
-                         annotate="annot", xlabel=f"{what}, % ({percent(confidence)} CI)")
 
 
 def descriptors_figure(active: pd.DataFrame, xlabel: str = "Subjects with the descriptor active at baseline, %"):

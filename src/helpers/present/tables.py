@@ -466,24 +466,6 @@ def response_table(
     return ResultTable(name, title, display, summary, all_notes)
 
 
-def resolution_table(
-    summary: pd.DataFrame, arm: str, arms: Sequence[str], name: str, title: str, notes: Sequence[str] = (),
-    row_label: str = "Item", confidence: float = 0.95,
-) -> ResultTable:
-    """Resolution (or response) of each item by arm: one row per domain, manifestation or
-    subgroup, named in words (:func:`helpers.present.prose.efficacy.item_label`).
-
-    Parameters
-    ----------
-    summary : DataFrame
-        From :func:`helpers.analyses.organ.summarize_resolution` or
-        :func:`helpers.analyses.organ.response_by_subgroup`; the CSV holds it with a
-        ``label`` column after ``method``.
-    """
-    return response_table(_with_label(summary), arm, arms, {}, name, title, notes, row="label", row_label=row_label,
-                          confidence=confidence)
-
-
 def sensitivity_table(sens: pd.DataFrame, arm: str, arms: Sequence[str], name: str, title: str,
                       notes: Sequence[str] = (), confidence: float = 0.95) -> ResultTable:
     """The primary end point and its sensitivity analyses by arm, one row per analysis.

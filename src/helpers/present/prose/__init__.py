@@ -174,3 +174,28 @@ def met(p: float, alpha: float) -> str:
     if _missing(p):
         return "not assessed (no test)"
     return f"{'met' if p < alpha else 'not met'} at the two-sided {percent(alpha)} level"
+
+
+def simulation_note(simulated: bool, sentences: Iterable[str], what: str = "this result",
+                    fallback: bool = True) -> str:
+    """What a result on simulated data shows, quoting what the generator imposed on it
+    (the ``simulation.imposed`` sentences of ``cohort.yml`` that concern it): that the
+    analysis runs, not that the result is true of patients. ``""`` on real data, and
+    when nothing was imposed and ``fallback`` is false.
+
+    Examples
+    --------
+    >>> simulation_note(True, ["Treg rise."], "this direction")
+    'These data are simulated, and the generator imposed this direction ("Treg rise"): the result shows that the analysis runs, not that it is true of patients.'
+    >>> simulation_note(True, [])
+    'These data are simulated (what the generator imposed is listed on the provenance page): the result shows that the analysis runs, not that it is true of patients.'
+    >>> simulation_note(False, ["Treg rise."]), simulation_note(True, [], fallback=False)
+    ('', '')
+    """
+    if not simulated:
+        return ""
+    quoted = [str(s).strip().rstrip(".") for s in sentences if str(s).strip()]
+    tail = "the result shows that the analysis runs, not that it is true of patients."
+    if quoted:
+        return f"These data are simulated, and the generator imposed {what} ({'; '.join(chr(34) + q + chr(34) for q in quoted)}): {tail}"
+    return f"These data are simulated (what the generator imposed is listed on the provenance page): {tail}" if fallback else ""

@@ -25,6 +25,7 @@ from helpers.present.prose import (
     met,
     p_text,
     percent,
+    simulation_note,
     small_or_not,
 )
 
@@ -59,10 +60,6 @@ RATE_TEST_SHORT: dict[str, str] = {"chisq": "Pearson chi-square", "fisher": "Fis
 
 #: The code of every subject together in a subgroup table.
 ALL_SUBJECTS = "ALL"
-
-#: The organ groups the abstract singled out, as the forest plot's legend names them.
-FAVOURED_KIND = ", ".join(d.FAVOURED_GROUPS)
-OTHER_KIND = "other"
 
 #: Words for the steps of the participant flow (codes of ``population.FLOW_STEPS``).
 FLOW_STEPS: dict[str, str] = {
@@ -279,51 +276,6 @@ def activity_change(median_change: float, p: float, alpha: float) -> str:
     if p >= alpha:
         return "did not change significantly"
     return direction(median_change, up="rose", down="fell", same="did not change in median")
-
-
-def statement_verdict(holds: bool | None, test: Mapping, alpha: float) -> str:
-    """One sentence on whether the data support the abstract's statement that skin,
-    haematological and fever manifestations responded better than the others.
-
-    Parameters
-    ----------
-    holds : bool or None
-        From :func:`helpers.analyses.organ.statement_holds`.
-    test : mapping
-        From :func:`helpers.analyses.organ.favoured_groups_test`: ``favoured_rate``,
-        ``other_rate``, ``favoured_n``, ``other_n``.
-    alpha : float
-        The level of the test.
-
-    Examples
-    --------
-    >>> t = {"favoured_rate": 0.9, "other_rate": 0.5, "favoured_n": 10, "other_n": 8}
-    >>> statement_verdict(True, t, 0.05)
-    'The data support the published statement.'
-    >>> statement_verdict(False, t, 0.05)
-    'The difference points the published way but is not statistically significant at the 0.05 level.'
-    >>> statement_verdict(False, {**t, "other_rate": 0.9}, 0.05)
-    'The data do not support the published statement: the other manifestations resolved at least as often.'
-    >>> statement_verdict(None, {**t, "other_n": 0}, 0.05)
-    'The data do not allow the comparison (one of the groups is empty).'
-    >>> statement_verdict(None, {**t, "favoured_rate": 1.0, "other_rate": 1.0}, 0.05)
-    'The data do not allow the comparison (every manifestation resolved).'
-    """
-    if holds is None:
-        if not test["favoured_n"] or not test["other_n"]:
-            why = "one of the groups is empty"
-        elif test["favoured_rate"] == test["other_rate"] == 1:
-            why = "every manifestation resolved"
-        elif test["favoured_rate"] == test["other_rate"] == 0:
-            why = "no manifestation resolved"
-        else:
-            why = "the test could not be computed"
-        return f"The data do not allow the comparison ({why})."
-    if holds:
-        return "The data support the published statement."
-    if test["favoured_rate"] > test["other_rate"]:
-        return f"The difference points the published way but is not statistically significant at the {alpha:g} level."
-    return "The data do not support the published statement: the other manifestations resolved at least as often."
 
 
 def subgroups_sentence(sizes: Sequence[int], minimum: int) -> str:
@@ -779,20 +731,13 @@ def imposed_note(simulated: bool, simulation: Mapping, topic: str | Sequence[str
     --------
     >>> sim = {"imposed": ["SRI-4 responders 36 of 40 at weeks 6 and 10, as published.", "Baseline medians of Table S1."]}
     >>> imposed_note(True, sim, "SRI-4")
-    'The simulation imposed this result (SRI-4 responders 36 of 40 at weeks 6 and 10, as published): it reproduces the publication by construction, which shows that the analysis runs, not that the result is true.'
+    'These data are simulated, and the generator imposed this result ("SRI-4 responders 36 of 40 at weeks 6 and 10, as published"): the result shows that the analysis runs, not that it is true of patients.'
     >>> imposed_note(False, sim, "SRI-4"), imposed_note(True, sim, "Treg"), imposed_note(True, {}, "SRI-4")
     ('', '', '')
     """
-    if not simulated:
-        return ""
     topics = [topic] if isinstance(topic, str) else list(topic)
-    found = [str(x).strip().rstrip(".") for x in (simulation or {}).get("imposed") or ()
-             if any(t.lower() in str(x).lower() for t in topics)]
-    if not found:
-        return ""
-    what = "this result" if len(found) == 1 else "these results"
-    return (f"The simulation imposed {what} ({'; '.join(found)}): it reproduces the publication by construction, "
-            "which shows that the analysis runs, not that the result is true.")
+    found = [str(x) for x in (simulation or {}).get("imposed") or () if any(t.lower() in str(x).lower() for t in topics)]
+    return simulation_note(simulated, found, "this result" if len(found) == 1 else "these results", fallback=False)
 
 
 def with_verdicts(rows: pd.DataFrame, alpha: float) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 from helpers.analyses.markers import VERDICTS
 from helpers.errors import require_columns
 from helpers.present.format import format_number, format_signed
-from helpers.present.prose import count_noun, join_words, p_text, percent
+from helpers.present.prose import count_noun, join_words, p_text, percent, simulation_note
 
 #: What a marker did over time, by direction code (``"X rose"``).
 CHANGE_WORDS: dict[str, str] = {
@@ -422,18 +422,13 @@ def format_simulation_note(simulated: bool, sentences: Sequence[str]) -> str:
     >>> format_simulation_note(False, ["Treg rise."])
     ''
     >>> format_simulation_note(True, ["Treg rise."])  # doctest: +NORMALIZE_WHITESPACE
-    'These data are simulated, and the generator imposed these directions ("Treg rise."): a verdict here shows that
-    the analysis runs, not that the claim is true.'
+    'These data are simulated, and the generator imposed this direction ("Treg rise"): the result shows that the
+    analysis runs, not that it is true of patients.'
     >>> format_simulation_note(True, [])  # doctest: +NORMALIZE_WHITESPACE
-    'These data are simulated (what the generator imposed is listed on the provenance page): a verdict here shows
-    that the analysis runs, not that the claim is true.'
+    'These data are simulated (what the generator imposed is listed on the provenance page): the result shows that
+    the analysis runs, not that it is true of patients.'
     """
-    if not simulated:
-        return ""
-    quoted = " ".join(s.strip() for s in sentences)
-    what = f', and the generator imposed these directions ("{quoted}")' if sentences else \
-        " (what the generator imposed is listed on the provenance page)"
-    return f"These data are simulated{what}: a verdict here shows that the analysis runs, not that the claim is true."
+    return simulation_note(simulated, sentences, "these directions" if len(sentences) != 1 else "this direction")
 
 
 def format_comparison_sentence(compared: str, reference: str, items: Sequence[Mapping[str, object]],

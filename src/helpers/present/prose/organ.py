@@ -17,7 +17,7 @@ import pandas as pd
 
 from helpers import definitions as d
 from helpers.present.format import format_number
-from helpers.present.prose import count_noun, join_words, p_text, percent
+from helpers.present.prose import count_noun, join_words, p_text, percent, simulation_note
 from helpers.present.prose.efficacy import domain_name, percent_of
 
 #: The groups the abstract singled out, as the forest plot's legend names them.
@@ -336,22 +336,15 @@ def imposed_note(config, topic: str = "favoured") -> str:
     ''
     >>> imposed = ["60 subjects.", "The favoured groups resolve more often."]
     >>> print(imposed_note(Config(simulated=True, simulation={"imposed": imposed})))  # doctest: +NORMALIZE_WHITESPACE
-    These data are simulated, and the generator imposed this pattern ("The favoured groups resolve more often."):
-    the check shows that the analysis runs, not that the published statement is true.
+    These data are simulated, and the generator imposed this pattern ("The favoured groups resolve more often"):
+    the result shows that the analysis runs, not that it is true of patients.
     >>> print(imposed_note(Config(simulated=True, simulation={})))  # doctest: +NORMALIZE_WHITESPACE
-    These data are simulated, calibrated to the published results (what the generator imposed is listed on the
-    provenance page): the check shows that the analysis runs, not that the published statement is true.
+    These data are simulated (what the generator imposed is listed on the provenance page): the result shows that
+    the analysis runs, not that it is true of patients.
     """
-    if not config.simulated:
-        return ""
     imposed = (config.simulation or {}).get("imposed") or []
-    quoted = [str(s).strip() for s in imposed if topic.lower() in str(s).lower()]
-    tail = "the check shows that the analysis runs, not that the published statement is true."
-    if quoted:
-        return (f"These data are simulated, and the generator imposed this pattern "
-                f"({'; '.join(chr(34) + q + chr(34) for q in quoted)}): {tail}")
-    return ("These data are simulated, calibrated to the published results (what the generator imposed is listed on "
-            f"the provenance page): {tail}")
+    quoted = [str(s) for s in imposed if topic.lower() in str(s).lower()]
+    return simulation_note(config.simulated, quoted, "this pattern")
 
 
 def _rates(within: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
