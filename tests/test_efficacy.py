@@ -646,7 +646,7 @@ def test_randomized_sri_chapter_primary_verdict_by_the_plan(sri_randomized):
     assert "16 of 30 (53.3%) with IL-2 and 9 of 30 (30.0%) with Placebo" in r["itt_text"]
     # Holm within each measure and arm: nine post-baseline visits
     assert r["change_family_text"] == "Holm-adjusted across the 9 post-baseline visits, within each arm"
-    assert r["primary_imposed_text"].startswith("The simulation imposed this result (SRI-4 responders 16 of 29")
+    assert r["primary_imposed_text"].startswith('These data are simulated, and the generator imposed this result ("SRI-4 responders 16 of 29')
 
 
 def test_single_arm_sri_chapter_keeps_the_published_figures(sri_single):

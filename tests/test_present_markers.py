@@ -439,7 +439,7 @@ def test_imposed_codes_and_simulation_note():
     assert pm.imposed_codes(_config(False, IMPOSED), ["DSDNA"]) is None
     assert pm.simulation_note(_config(False, IMPOSED), ["DSDNA"]) == ""
     assert pm.simulation_note(_config(True, IMPOSED), ["DSDNA", "UPROT"]) == (
-        'These data are simulated, and the generator imposed this direction ("In the IL-2 arm: anti-dsDNA falls and '
+        'These data are simulated, and the generator imposed these directions ("In the IL-2 arm: anti-dsDNA falls and '
         'C3 rises; Treg rise"): the result shows that the analysis runs, not that it is true of patients.')
     assert "listed on the provenance page" in pm.simulation_note(_config(True, IMPOSED), ["NK"])
 

@@ -422,13 +422,13 @@ def format_simulation_note(simulated: bool, sentences: Sequence[str]) -> str:
     >>> format_simulation_note(False, ["Treg rise."])
     ''
     >>> format_simulation_note(True, ["Treg rise."])  # doctest: +NORMALIZE_WHITESPACE
-    'These data are simulated, and the generator imposed this direction ("Treg rise"): the result shows that the
+    'These data are simulated, and the generator imposed these directions ("Treg rise"): the result shows that the
     analysis runs, not that it is true of patients.'
     >>> format_simulation_note(True, [])  # doctest: +NORMALIZE_WHITESPACE
     'These data are simulated (what the generator imposed is listed on the provenance page): the result shows that
     the analysis runs, not that it is true of patients.'
     """
-    return simulation_note(simulated, sentences, "these directions" if len(sentences) != 1 else "this direction")
+    return simulation_note(simulated, sentences, "these directions")
 
 
 def format_comparison_sentence(compared: str, reference: str, items: Sequence[Mapping[str, object]],
