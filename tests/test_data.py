@@ -609,3 +609,15 @@ def test_find_lab_descriptor_queries_selena_proteinuria():
     assert selena[["USUBJID", "AVISITN", "AVAL", "expected"]].to_dict("records") == [
         {"USUBJID": "P", "AVISITN": 2, "AVAL": 1, "expected": 0}]
     assert selena["rule"].iloc[0].startswith("UPROT > 0.5 g/24h and new")
+
+
+def test_load_cohort_optional_lab_codes_have_units_and_need_not_be_at_every_visit(cohort_builder):
+    lb = cohort_builder.tables["adlb"]
+    extra = lb.iloc[[0]].assign(PARAMCD="CREAT", PARAM="Serum creatinine", AVAL=70.0, AVALU="umol/L",
+                                ANRLO=45.0, ANRHI=90.0)
+    cohort_builder.tables["adlb"] = pd.concat([lb, extra], ignore_index=True)
+    cohort = load_cohort(cohort_builder.write())  # creatinine at one visit only: fine
+    assert "CREAT" in set(cohort["adlb"]["PARAMCD"].astype(str))
+    cohort_builder.tables["adlb"].loc[len(lb), "AVALU"] = "mg/dL"
+    err = load_error(cohort_builder.write())
+    assert "rows 41: CREAT must be recorded in 'umol/L'; found ['mg/dL']" in str(err)

@@ -519,6 +519,14 @@ def test_derive_lab_abnormal_boundaries():
     assert out["ABNFL"].tolist() == ["Y", "N", "Y", "N", "Y", "N", "Y", "N", "", "", ""]
 
 
+def test_derive_lab_abnormal_optional_serology_and_upcr():
+    # AnuA above the upper limit (like anti-dsDNA); UPCR above 500 mg/g (0.5 g/24 h).
+    df = pd.DataFrame({"PARAMCD": ["ANUA", "ANUA", "ANUA", "UPCR", "UPCR", "CREAT"],
+                       "AVAL": [25.0, 20.0, 30.0, 500.0, 501.0, 300.0],
+                       "ANRLO": [0.0, 0.0, 0.0, None, None, 45.0], "ANRHI": [20.0, 20.0, None, None, None, 84.0]})
+    assert dv.derive_lab_abnormal(df)["ABNFL"].tolist() == ["Y", "N", "", "N", "Y", ""]
+
+
 def test_derive_lab_abnormal_missing_column():
     with pytest.raises(ValueError, match=r"derive_lab_abnormal: input lacks columns \['ANRHI'\]"):
         dv.derive_lab_abnormal(pd.DataFrame({"PARAMCD": ["C3"], "AVAL": [1.0], "ANRLO": [0.9]}))

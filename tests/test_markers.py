@@ -754,11 +754,12 @@ def test_randomized_cohort_claims_are_judged_by_the_comparison():
     assert arm == "TRT01P"  # intention to treat by the randomized arm
     assert list(pd.unique(tests[arm])) == ["IL-2", "Placebo"] and set(tests["family_size"]) == {9}
     assert claims[[arm, "reference"]].drop_duplicates().values.tolist() == [["IL-2", "Placebo"]]
-    # anti-dsDNA fell in both arms, more with placebo (medians -6.0 and -39.3): the comparison does not support
-    # the claim although the IL-2 arm alone "supports" it
+    # anti-dsDNA: the data carry the paper's Table 2 (medians 34.8 -> 33.0 with IL-2, 73.3 -> 37.6 with placebo,
+    # a modest fall in each arm, not significant after Holm); the comparison does not support the claim
     dsdna = claims.iloc[0]
-    assert (dsdna["direction"], dsdna["ref_direction"], dsdna["verdict"]) == ("down", "down", "not_supported")
-    assert dsdna["effect"] == pytest.approx(1.26, abs=5e-3) and dsdna["effect_p"] == pytest.approx(0.075, abs=5e-4)
+    assert (dsdna["direction"], dsdna["ref_direction"], dsdna["verdict"]) == ("not_significant", "not_significant",
+                                                                             "not_supported")
+    assert dsdna["effect"] == pytest.approx(0.714, abs=5e-3) and dsdna["effect_p"] == pytest.approx(0.651, abs=5e-3)
     assert claims["verdict"].tolist() == ["not_supported", "supported", "supported", "supported"]
     _, _, claims = claims_on("nct02465580", "adcyto", mk.CYTO_CLAIMS, mk.CYTO_CODES)
     assert claims["verdict"].tolist() == ["supported"] * 3 + ["inconclusive"] * 2
@@ -821,7 +822,8 @@ def test_labs_chapter_randomized_cohort_never_pools(labs_randomized):
     assert results["labs_claims_answer"].startswith(
         "Judged by the comparison of IL-2 with Placebo, the data support the reported rise in C3, rise in C4 and fall "
         "in proteinuria; they do not support the reported fall in anti-dsDNA. These data are simulated, and the "
-        'generator imposed these directions ("In the IL-2 arm: anti-dsDNA')
+        'generator imposed these directions ("')
+    assert "In the IL-2 arm: 24-hour proteinuria falls" in results["labs_claims_answer"]
     for table in ("labs-by-visit", "labs-mixed-models", "labs-normalisation", "labs-claims"):
         assert set(pd.read_csv(downloads / f"{table}.csv")["TRT01P"]) <= {"IL-2", "Placebo"}, table  # no Total
     claims = pd.read_csv(downloads / "labs-claims.csv")
@@ -840,7 +842,7 @@ def test_immunology_chapter_randomized_cohort(immunology_randomized):
     # the shift's interval agrees with its unadjusted p
     low, high = results["immuno_th17_resp_shift_ci_low@IL-2"], results["immuno_th17_resp_shift_ci_high@IL-2"]
     assert (results["immuno_th17_resp_p_raw@IL-2"] < 0.05) == (low > 0 or high < 0)
-    assert results["immuno_resp_significant@IL-2"] == "Th17"
+    assert results["immuno_resp_significant@IL-2"] == "none"
     assert "they cannot judge the report that Th1 and Th2 were not modulated: no equivalence margin is stated" in \
         results["immuno_claims_answer"]
     assert set(pd.read_csv(downloads / "immunology-responders.csv")["TRT01P"]) == {"IL-2", "Placebo"}

@@ -28,14 +28,19 @@ from helpers.simulate import (
 )
 from helpers.simulate.calibrate import (
     choose,
+    fit_median_bounded,
+    fit_quantiles_bounded,
+    map_threshold_lab,
     match_mean,
     match_moments,
     match_quantiles,
+    median_slots,
     scale_counts,
 )
 from helpers.simulate.checks import sri_responders
-from helpers.simulate.disease import WEIGHTS, adjust_totals, descriptor_course
+from helpers.simulate.disease import CODES, WEIGHTS, adjust_totals, descriptor_course
 from helpers.simulate.spec import Moments, Quantiles
+from helpers.simulate.tables import VisitPlan, calibrate_bilag, median_side_need, solve_descriptors
 
 ROOT = Path(__file__).resolve().parents[1]
 C1 = ROOT / "data" / "nct02084238"
@@ -192,32 +197,150 @@ def test_cohort2_sri4_published(cohort2):
 
 
 def test_cohort2_baseline_published(cohort2):
+    # Table 1 of He et al., Ann Rheum Dis 2020 (the 30 randomized per arm).
     t = cohort2.tables
     adsl = t["adsl"].set_index("USUBJID")
     adsl["SLEDAI"] = _baseline_sledai(t)
     pga = t["adpga"]
     adsl["PGA"] = pga[pga["AVISITN"] == 0].set_index("USUBJID")["AVAL"]
+    flags = ("CMHCQFL", "CMMMFFL", "CMCYCFL", "CMAZAFL", "CMLEFFL", "CMTHAFL", "CMCSAFL", "CMMTXFL", "CMTACFL")
     got = {}
     for arm, g in adsl.groupby("TRT01P"):  # Table 1 counts the randomized
         got[arm] = {
             "female": int((g["SEX"] == "F").sum()),
             "age": (round(g["AGE"].mean(), 2), round(g["AGE"].std(), 2)),
+            "weight": (round(g["WEIGHTBL"].mean(), 2), round(g["WEIGHTBL"].std(), 2)),
+            "height": (round(g["HEIGHTBL"].mean(), 2), round(g["HEIGHTBL"].std(), 2)),
+            "bsa": (round(g["BSABL"].mean(), 2), round(g["BSABL"].std(), 3)),
             "durdis": (round(g["DURDIS"].mean(), 1), round(g["DURDIS"].std(), 1)),
             "sledai": _summary(g["SLEDAI"]),
-            "pga": round(g["PGA"].mean(), 2),
+            "pga": float(g["PGA"].median()),
             "pred": _summary(g["PREDBL"]),
-            "drugs": [int((g[f] == "Y").sum()) for f in ("CMHCQFL", "CMMMFFL", "CMCYCFL", "CMAZAFL", "CMCSAFL")],
+            "drugs": [int((g[f] == "Y").sum()) for f in flags],
         }
     # Published: 31.58 (9.25) vs 29.83 (9.72). 31.58 x 30 is not a whole number, so whole
-    # ages can reach 31.57 at best.
+    # ages can reach 31.57 at best. BSA 1.57 (0.140) vs 1.62 (0.13).
     assert got["IL-2"] == {
-        "female": 27, "age": (31.57, 9.25), "durdis": (66.7, 57.4), "sledai": (12, 8, 27),
-        "pga": 2.3, "pred": (12.5, 0, 50), "drugs": [29, 9, 4, 1, 0],
+        "female": 27, "age": (31.57, 9.25), "weight": (54.81, 8.33), "height": (162.23, 6.81),
+        "bsa": (1.57, 0.140), "durdis": (66.7, 57.4), "sledai": (12, 8, 27), "pga": 2.3, "pred": (12.5, 0, 50),
+        "drugs": [29, 9, 4, 1, 3, 1, 0, 1, 1],
     }
     assert got["Placebo"] == {
-        "female": 29, "age": (29.83, 9.72), "durdis": (63.6, 59.9), "sledai": (11, 8, 22),
-        "pga": 2.2, "pred": (15, 5, 50), "drugs": [28, 8, 0, 4, 5],
+        "female": 29, "age": (29.83, 9.72), "weight": (58.69, 8.87), "height": (162.67, 5.41),
+        "bsa": (1.62, 0.133), "durdis": (63.6, 59.9), "sledai": (11, 8, 22), "pga": 2.2, "pred": (15, 5, 50),
+        "drugs": [28, 8, 0, 4, 1, 0, 5, 1, 1],
     }
+
+
+def _treated(tables, arm):
+    adsl = tables["adsl"]
+    return adsl.loc[(adsl["TRT01P"] == arm) & (adsl["ITTFL"] == "Y"), "USUBJID"]
+
+
+def _by_week(values: pd.DataFrame, subjects: pd.Series, weeks=(0, 12, 24), how=_summary) -> list:
+    v = values[values["USUBJID"].astype(str).isin(subjects.astype(str))]
+    return [how(v.loc[v["AVISITN"] == w, "AVAL"]) for w in weeks]
+
+
+def test_cohort2_table2_sledai_bilag_pga(cohort2):
+    t = cohort2.tables
+    il2, pbo = _treated(t, "IL-2"), _treated(t, "Placebo")
+    sledai = derive.derive_sledai_total(t["adsledai"])
+    assert _by_week(sledai, il2) == [(12, 8, 27), (6, 0, 16), (4, 0, 18)]
+    assert _by_week(sledai, pbo) == [(11, 8, 22), (6, 0, 25), (8, 0, 25)]
+    # BILAG in the classic coding (A 9, B 3, C 1): medians only (the brackets may be IQRs).
+    bilag = derive.derive_bilag_score(t["adbilag"], coding="classic")
+    med = lambda x: float(x.median())  # noqa: E731
+    assert _by_week(bilag, il2, how=med) == [10, 6, 6]
+    assert _by_week(bilag, pbo, how=med) == [10.5, 10, 8]
+    a2b = derive.derive_bilag_a_or_2b(t["adbilag"]).assign(AVAL=lambda d: (d["A2BFL"] == "Y").astype(int))
+    count = lambda x: int(x.sum())  # noqa: E731
+    assert _by_week(a2b, il2, how=count) == [21, 2, 1]
+    assert _by_week(a2b, pbo, how=count) == [21, 4, 2]
+    assert _by_week(t["adpga"], il2, how=med) == [2.3, 0, 0]
+    assert _by_week(t["adpga"], pbo, how=med) == [2.2, 1, 1]
+
+
+def test_cohort2_bilag_yee_coding_cannot_give_the_published_median(cohort2):
+    # 21 of 30 with an A or two B score at least 12 under Yee's coding, so the median is
+    # at least 12; the paper's 10 and 10.5 need the classic coding.
+    t = cohort2.tables
+    yee = derive.derive_bilag_score(t["adbilag"], coding="yee2010")
+    adsl = t["adsl"]
+    base = yee[yee["AVISITN"] == 0].merge(adsl[["USUBJID", "TRT01P"]], on="USUBJID")
+    assert base.groupby("TRT01P")["AVAL"].median().ge(12).all()
+
+
+def test_cohort2_table2_manifestations(cohort2):
+    t = cohort2.tables
+    sd = t["adsledai"]
+    codes = ["RASH", "MUCULC", "ARTHRIT", "VASCUL", "ALOPEC", "FEVER", "MYOSIT"]
+    got = {}
+    for arm in ("IL-2", "Placebo"):
+        x = sd[sd["USUBJID"].isin(_treated(t, arm)) & (sd["AVAL"] == 1)]
+        got[arm] = {c: [int(((x["PARAMCD"] == c) & (x["AVISITN"] == w)).sum()) for w in (0, 12, 24)] for c in codes}
+    assert got["IL-2"] == {"RASH": [13, 2, 2], "MUCULC": [4, 0, 0], "ARTHRIT": [14, 4, 3], "VASCUL": [4, 0, 0],
+                           "ALOPEC": [12, 6, 5], "FEVER": [3, 0, 0], "MYOSIT": [1, 0, 0]}
+    assert got["Placebo"] == {"RASH": [16, 6, 6], "MUCULC": [1, 0, 0], "ARTHRIT": [15, 9, 8], "VASCUL": [2, 0, 0],
+                              "ALOPEC": [7, 2, 2], "FEVER": [4, 1, 0], "MYOSIT": [2, 0, 0]}
+    # admanif holds the same as the descriptors (ORALULC is mucosal ulcers).
+    man = t["admanif"]
+    rash = man[(man["PARAMCD"] == "ORALULC") & man["USUBJID"].isin(_treated(t, "IL-2")) & (man["AVISITN"] == 0)]
+    assert int(rash["AVAL"].sum()) == 4
+
+
+def test_cohort2_table2_prednisone_and_serology(cohort2):
+    t = cohort2.tables
+    il2, pbo = _treated(t, "IL-2"), _treated(t, "Placebo")
+    # Table 2 (IL-2 of the 29 treated: 15 (0-50) at baseline); placebo baseline as Table 1.
+    assert _by_week(t["adcm"], il2) == [(15, 0, 50), (10, 0, 25), (10, 0, 20)]
+    assert _by_week(t["adcm"], pbo) == [(15, 5, 50), (15, 5, 40), (10, 2.5, 35)]
+    lb = t["adlb"]
+    dsdna = lb[lb["PARAMCD"] == "DSDNA"]
+    assert _by_week(dsdna, il2) == [(34.8, 1.0, 1783.15), (33.0, 7.0, 876.21), (29.0, 1.0, 348.5)]
+    assert _by_week(dsdna, pbo) == [(73.3, 1.0, 2525.53), (37.6, 1.4, 3467.8), (36.3, 1.0, 3467.8)]
+    anua = lb[lb["PARAMCD"] == "ANUA"]
+    assert _by_week(anua, il2) == [(14.45, 0.87, 449.06), (20.84, 1.28, 287.07), (16.72, 1.17, 287.07)]
+    # 41.725: the mean of the middle values 41.72 and 41.73 (to three decimals).
+    assert _by_week(anua, pbo, (0,), how=lambda x: tuple(round(float(v), 3) for v in _summary(x))) == [(41.725, 0.0, 315.8)]
+    assert _by_week(anua, pbo, (12,), how=lambda x: (float(x.median()), float(x.min()))) == [(16.03, 0.0)]
+    ana = derive.derive_titre_decrease(lb, "ANA").assign(AVAL=lambda d: (d["DECRFL"] == "Y").astype(int))
+    count = lambda x: int(x.sum())  # noqa: E731
+    assert _by_week(ana, il2, how=count) == [0, 7, 8]
+    assert _by_week(ana, pbo, how=count) == [0, 11, 12]
+
+
+def test_cohort2_lupus_nephritis_remission(cohort2):
+    # 7/13 (53.85%) vs 2/12 (16.67%) at week 24, with the EULAR/ERA-EDTA 2019 defaults.
+    t = cohort2.tables
+    sub = derive.derive_renal_subgroup(t["adlb"], t["adbilag"])
+    resp = derive.derive_renal_response(t["adlb"], week=24)
+    got = {}
+    for arm in ("IL-2", "Placebo"):
+        ln = set(sub.loc[sub["LNFL"] == "Y", "USUBJID"]) & set(_treated(t, arm))
+        complete = set(resp.loc[resp["CRFL"] == "Y", "USUBJID"])
+        got[arm] = (len(ln & complete), len(ln))
+    assert got == {"IL-2": (7, 13), "Placebo": (2, 12)}
+    assert set(t["adlb"]["PARAMCD"].unique()) >= {"CREAT", "EGFR", "ANA", "ANUA"}
+
+
+def test_cohort2_table3_adverse_events(cohort2):
+    adsl = cohort2["adsl"]
+    ae = cohort2["adae"].merge(adsl.loc[adsl["SAFFL"] == "Y", ["USUBJID", "TRT01A"]])
+    ae = ae[ae["TRTEMFL"] == "Y"]
+
+    def subjects(mask):
+        return ae[mask].groupby("TRT01A")["USUBJID"].nunique().reindex(["IL-2", "Placebo"], fill_value=0).tolist()
+
+    serious = ae["AESER"] == "Y"
+    infection = ae["AEBODSYS"] == "Infections and infestations"
+    assert subjects(serious) == [0, 3]
+    assert subjects(serious & (ae["AEDECOD"] == "Neuropsychiatric lupus")) == [0, 1]
+    assert subjects(serious & (ae["AEDECOD"] == "Herpes zoster")) == [0, 1]
+    assert subjects(serious & (ae["AEDECOD"] == "Pneumonia")) == [0, 1]
+    assert subjects(infection) == [2, 6]
+    assert subjects(ae["AEDECOD"] == "Upper respiratory tract infection") == [2, 4]
+    assert subjects(serious & infection) == [0, 2]
 
 
 def test_cohort2_adverse_events(cohort2):
@@ -233,21 +356,6 @@ def test_cohort2_adverse_events(cohort2):
     assert subjects(ae["AEDECOD"] == "Injection site reaction") == [9, 2]
     assert subjects(ae["AEDECOD"] == "Pyrexia") == [4, 0]
     assert subjects(ae["AEDECOD"] == "Influenza like illness") == [3, 0]
-
-
-def test_cohort2_medians(cohort2):
-    t = cohort2.tables
-    adsl = t["adsl"]
-    itt = adsl[adsl["ITTFL"] == "Y"]
-    sledai = derive.derive_sledai_total(t["adsledai"])
-    dsdna = t["adlb"][t["adlb"]["PARAMCD"] == "DSDNA"]
-    il2, pbo = (itt.loc[itt["TRT01A"] == a, "USUBJID"] for a in ("IL-2", "Placebo"))
-    # Published (approximately): SLEDAI 12 -> 6 -> 4 vs 11 -> 6 -> 8; anti-dsDNA
-    # 34.8 -> 33.0 -> 29.0 vs 73.3 -> 37.6 -> 36.3 IU/mL.
-    assert _median_by_week(sledai, il2, [0, 12, 24]) == [12, 6, 4]
-    assert _median_by_week(sledai, pbo, [0, 12, 24]) == [11, 7, 8]
-    assert _median_by_week(dsdna, il2, [0, 12, 24]) == [38.0, 33.45, 22.6]
-    assert _median_by_week(dsdna, pbo, [0, 12, 24]) == [73.9, 31.7, 30.3]
 
 
 # ---------------------------------------------------------------------------------------
@@ -449,3 +557,105 @@ def test_simulated_configs_list_what_the_generator_imposed(name):
     imposed = read_cohort_config(ROOT / "data" / name).simulation.get("imposed")
     assert imposed and all(isinstance(x, str) and x for x in imposed)
     assert any("SRI-4" in x for x in imposed) and any("Treg" in x for x in imposed)
+
+
+# ---------------------------------------------------------------------------------------
+# calibration to the randomized trial's tables
+
+
+def test_check_calibration_reports_a_missed_table2_figure(cohort2):
+    tables = dict(cohort2.tables)
+    cm = tables["adcm"].copy()
+    at12 = (cm["AVISITN"] == 12) & cm["USUBJID"].isin(_treated(tables, "IL-2"))
+    cm.loc[cm.index[at12][cm.loc[at12, "AVAL"].argmax()], "AVAL"] = 30.0  # the maximum was 25
+    tables["adcm"] = cm
+    assert check_calibration(tables, "nct02465580") == ["IL-2 PREDDOSE week 12 (itt): maximum 30, expected 25"]
+
+
+def test_median_slots_and_side_need():
+    assert median_slots(30, 10.5, 1.0) == (14, 15, 10.0, 11.0)
+    assert median_slots(29, 10.0, 1.0) == (14, 14, 10.0, 10.0)
+    assert median_slots(4, 12.5, 2.5) == (1, 2, 12.5, 12.5)  # on the grid: both middle values
+    assert median_side_need(29) == 15 and median_side_need(30) == 16
+
+
+def test_fit_median_bounded_respects_bounds():
+    rng = np.random.default_rng(0)
+    x = np.array([0.5, 1.0, 2.0, 2.5, 3.0, 0.0])
+    lo = np.zeros(6)
+    hi = np.array([0.7, 1.2, 2.2, 2.5, 3.0, 0.0])  # the last is fixed at 0
+    y = fit_median_bounded(x, lo, hi, 1.0, 0.1, rng)
+    assert float(np.median(y)) == 1.0
+    assert (y <= hi + 1e-9).all() and (y >= lo - 1e-9).all()
+    assert y.tolist() == [0.5, 1.0, 1.0, 2.5, 3.0, 0.0]
+
+
+def test_fit_median_bounded_impossible():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="bounded below the median"):
+        fit_median_bounded(np.array([1.0, 2, 3]), np.zeros(3), np.full(3, 2.0), 3.0, 1.0, rng)
+
+
+def test_fit_quantiles_bounded_sets_range():
+    rng = np.random.default_rng(1)
+    y = fit_quantiles_bounded(np.array([5.0, 10, 10, 15, 20, 25]), np.zeros(6), np.array([5.0, 10, 15, 15, 40, 40]),
+                              10, 0, 35, 2.5, rng)
+    assert (float(np.median(y)), y.min(), y.max()) == (10.0, 0.0, 35.0)
+    with pytest.raises(ValueError, match="as high as 60"):
+        fit_quantiles_bounded(np.array([5.0, 10, 15]), np.zeros(3), np.full(3, 50.0), 10, 0, 60, 2.5, rng)
+
+
+def test_map_threshold_lab_keeps_the_side_of_the_cut():
+    x = np.array([3.0, 12.0, 28.0, 31.0, 45.0, 80.0, 400.0])
+    y = map_threshold_lab(x, 33.0, 7.0, 876.21, 30.0, 2)
+    assert (float(np.median(y)), y.min(), y.max()) == (33.0, 7.0, 876.21)
+    assert ((y > 30) == (x > 30)).all()
+    with pytest.raises(ValueError, match="opposite sides of 30"):
+        map_threshold_lab(x, 29.0, 1.0, 400.0, 30.0, 2)
+
+
+def test_solve_descriptors_meets_counts_statuses_and_quantiles():
+    # Five subjects, each with rash, arthritis, low complement and DNA binding (10 points).
+    cols = [CODES.index(c) for c in ("RASH", "ARTHRIT", "LOWCOMP", "DNABIND")]
+    active0 = np.zeros((5, 24), dtype=bool)
+    active0[:, cols] = True
+    responder = np.array([True, True, True, False, False])
+    plan = VisitPlan(observed=np.ones(5, dtype=bool), responder=responder, counts={"RASH": 2},
+                     sledai=(6, 2, 10), dna_above=None)
+    rng = np.random.default_rng(0)
+    base, (visit,) = solve_descriptors(rng, active0, np.full(5, 10), np.ones(5, dtype=bool), None, None, None, [plan],
+                                       fix_baseline=True)
+    assert (base == active0).all()
+    assert not (visit & ~active0).any()  # nothing new after baseline
+    totals = (visit * WEIGHTS).sum(axis=1)
+    assert (float(np.median(totals)), totals.min(), totals.max()) == (6, 2, 10)
+    assert ((10 - totals >= 4) == responder).all()
+    assert int(visit[:, CODES.index("RASH")].sum()) == 2
+    impossible = VisitPlan(observed=np.ones(5, dtype=bool), responder=responder, counts={"RASH": 6},
+                           sledai=(6, 2, 10), dna_above=None)
+    with pytest.raises(RuntimeError, match="no choice of descriptors"):
+        solve_descriptors(rng, active0, np.full(5, 10), np.ones(5, dtype=bool), None, None, None, [impossible],
+                          fix_baseline=True)
+
+
+def test_calibrate_bilag_counts_and_median_without_new_flares():
+    # Grade codes 0 = A ... 4 = E over the nine domains; classic coding A 9, B 3, C 1.
+    coding = {"A": 9, "B": 3, "C": 1, "D": 0, "E": 0}
+    g0 = np.array([
+        [1, 1, 2, 3, 4, 4, 4, 4, 4],  # B, B, C: 7, qualifies
+        [0, 2, 2, 4, 4, 4, 4, 4, 4],  # A, C, C: 11, qualifies
+        [1, 3, 3, 4, 4, 4, 4, 4, 4],  # B: 3
+        [1, 1, 1, 4, 4, 4, 4, 4, 4],  # three B: 9, qualifies
+    ])
+    visit = g0.copy()
+    rng = np.random.default_rng(2)
+    out = calibrate_bilag(rng, visit, g0, 1, 5, coding, np.zeros(4, dtype=bool))
+    flagged = ((out == 0).sum(axis=1) >= 1) | ((out == 1).sum(axis=1) >= 2)
+    assert int(flagged.sum()) == 1
+    values = np.array([9, 3, 1, 0, 0])[out].sum(axis=1)
+    assert float(np.median(values)) == 5
+    new_a = (out == 0) & (g0 != 0)
+    new_b = (out == 1) & (g0 >= 2)
+    assert not new_a.any() and not new_b.any()
+    with pytest.raises(RuntimeError, match="expected 4"):
+        calibrate_bilag(rng, np.full((4, 9), 4), np.full((4, 9), 4), 4, None, coding, np.zeros(4, dtype=bool))

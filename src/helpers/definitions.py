@@ -3,6 +3,13 @@
 Sources (see ``references.bib``):
 - SLEDAI-2K descriptors and weights: Gladman, Ibanez & Urowitz, J Rheumatol 2002;29:288-91.
 - BILAG-2004 domains and grades: Isenberg et al., Rheumatology 2005;44:902-6.
+- BILAG numeric scores: Yee et al., Rheumatology 2010;49:1665-9 (BILAG-2004: A 12, B 8,
+  C 1); the classic coding A 9, B 3, C 1 of Stoll et al., Ann Rheum Dis 1996;55:756-60.
+- Lupus nephritis response: EULAR/ERA-EDTA 2019 recommendations (Fanouriakis et al., Ann
+  Rheum Dis 2020;79:713-23) and KDIGO 2024 (Kidney Int 2024;105(1S):S1-S69); eGFR by
+  CKD-EPI 2021 (Inker et al., N Engl J Med 2021;385:1737-49).
+- Glucocorticoid taper to at most 7.5 mg/day prednisone: EULAR 2019 SLE recommendations
+  (Fanouriakis et al., Ann Rheum Dis 2019;78:736-45).
 - SRI: Furie et al., Arthritis Rheum 2009;61:1143-51.
 - CTCAE v5.0 grading of white cells, lymphocytes, platelets and haemoglobin.
 
@@ -72,6 +79,22 @@ BILAG_DOMAINS: dict[str, str] = {
 #: BILAG grades from most to least active.
 BILAG_GRADES: tuple[str, ...] = ("A", "B", "C", "D", "E")
 
+#: Numeric codings of the BILAG grades (cohort.yml ``bilag_coding``): the global score of
+#: a visit is the sum over the nine domains.
+BILAG_CODINGS: dict[str, dict[str, int]] = {
+    # Yee et al., Rheumatology 2010;49:1665-9: the validated coding of BILAG-2004 (0-108).
+    "yee2010": {"A": 12, "B": 8, "C": 1, "D": 0, "E": 0},
+    # Stoll et al., Ann Rheum Dis 1996;55:756-60: the classic BILAG global score (0-81).
+    "classic": {"A": 9, "B": 3, "C": 1, "D": 0, "E": 0},
+}
+#: The reference of each coding, for labels and citations.
+BILAG_CODING_REFERENCES: dict[str, str] = {
+    "yee2010": "Yee et al., Rheumatology 2010;49:1665-9 (A 12, B 8, C 1, D 0, E 0)",
+    "classic": "Stoll et al., Ann Rheum Dis 1996;55:756-60 (A 9, B 3, C 1, D 0, E 0)",
+}
+#: The default coding: Yee's, the one validated for BILAG-2004.
+BILAG_CODING_DEFAULT: str = "yee2010"
+
 PGA_RANGE: tuple[float, float] = (0.0, 3.0)
 #: An increase of at least this much in PGA from baseline counts as worsening (SRI).
 PGA_WORSENING: float = 0.3
@@ -98,6 +121,52 @@ LAB_TESTS: tuple[Measure, ...] = (
     Measure("PLAT", "Platelets", "10^9/L"),
     Measure("HGB", "Haemoglobin", "g/L"),
 )
+
+#: Optional tests ``adlb`` may also hold (at any visits): the renal measures a lupus
+#: nephritis response needs, and serology beyond anti-dsDNA and complement. ANA is the
+#: reciprocal of the end-point dilution (160 for 1:160).
+OPTIONAL_LAB_TESTS: tuple[Measure, ...] = (
+    Measure("UPCR", "Urine protein-to-creatinine ratio", "mg/g", log_scale=True),
+    Measure("CREAT", "Serum creatinine", "umol/L"),
+    Measure("EGFR", "Estimated glomerular filtration rate", "mL/min/1.73m2"),
+    Measure("ANA", "Antinuclear antibodies, reciprocal titre", "titre", log_scale=True),
+    Measure("ANUA", "Anti-nucleosome antibodies", "IU/mL", log_scale=True),
+)
+#: Proteinuria measures, in order of preference, and kidney-function measures.
+PROTEINURIA_CODES: tuple[str, ...] = ("UPROT", "UPCR")
+KIDNEY_FUNCTION_CODES: tuple[str, ...] = ("EGFR", "CREAT")
+#: Serology followed as values (ANA as a titre decrease, see derive).
+SEROLOGY_CODES: tuple[str, ...] = ("DSDNA", "ANUA", "C3", "C4")
+
+#: Lupus nephritis at baseline and renal response, as defaults of cohort.yml ``renal``.
+#: Subgroup: 24-hour proteinuria above 0.5 g (or UPCR above 500 mg/g), or a renal
+#: BILAG-2004 A or B. Complete response (EULAR/ERA-EDTA 2019; KDIGO 2024): proteinuria
+#: below 0.5 g/24 h (UPCR below 500 mg/g) with kidney function stable, eGFR no more
+#: than 10% below baseline (creatinine no more than 10% above). Partial response:
+#: proteinuria reduced by at least 50% and below 3 g/24 h (3000 mg/g), kidney function
+#: stable.
+RENAL_DEFAULTS: dict[str, object] = {
+    "subgroup": {"proteinuria_above": 0.5, "upcr_above": 500.0, "bilag_grades": ("A", "B")},
+    "complete": {"proteinuria_below": 0.5, "upcr_below": 500.0},
+    "partial": {"reduction": 0.5, "proteinuria_below": 3.0, "upcr_below": 3000.0},
+    "kidney_margin": 0.10,
+    "source": "EULAR/ERA-EDTA 2019 (Fanouriakis et al., Ann Rheum Dis 2020;79:713-23); KDIGO 2024",
+}
+
+#: Glucocorticoid taper target (mg/day prednisone equivalent): EULAR 2019 SLE
+#: recommendations (Fanouriakis et al., Ann Rheum Dis 2019;78:736-45) advise tapering
+#: maintenance doses to at most 7.5 mg/day.
+STEROID_TAPER_THRESHOLD: float = 7.5
+
+#: CKD-EPI 2021 creatinine equation (race-free; Inker et al., N Engl J Med
+#: 2021;385:1737-49): 142 x min(Scr/k, 1)^a x max(Scr/k, 1)^-1.200 x 0.9938^age
+#: (x 1.012 for women), Scr in mg/dL; k 0.7 (women) or 0.9 (men), a -0.241 or -0.302.
+CKD_EPI_2021: dict[str, dict[str, float]] = {
+    "F": {"kappa": 0.7, "alpha": -0.241, "factor": 1.012},
+    "M": {"kappa": 0.9, "alpha": -0.302, "factor": 1.0},
+}
+#: Serum creatinine: micromol/L per mg/dL.
+CREATININE_UMOL_PER_MGDL: float = 88.4
 
 #: Lymphocyte subsets in ``adcyto`` (flow cytometry).
 CYTO_SUBSETS: tuple[Measure, ...] = (
@@ -153,6 +222,10 @@ CONCOMITANT_DRUGS: dict[str, str] = {
     "CMTHAFL": "Thalidomide",
     "CMCSAFL": "Cyclosporine",
     "CMMTXFL": "Methotrexate",
+}
+#: Concomitant drug flags ``adsl`` may also hold (optional columns).
+OPTIONAL_CONCOMITANT_DRUGS: dict[str, str] = {
+    "CMTACFL": "Tacrolimus",
 }
 
 #: Lab-based SLEDAI-2K descriptors and the ``adlb`` rule each must agree with.

@@ -450,7 +450,7 @@ def baseline_variables(columns: Sequence[str], extra: Sequence[Sequence[str]] = 
         Variable("PREDBL", "Prednisone-equivalent dose", unit="mg/day"),
     ]
     known += [Variable(flag, drug, "categorical", only_level="Y", group="Concomitant drugs")
-              for flag, drug in d.CONCOMITANT_DRUGS.items()]
+              for flag, drug in {**d.CONCOMITANT_DRUGS, **d.OPTIONAL_CONCOMITANT_DRUGS}.items()]
     known += [Variable(f"MF_{m.code}", m.label, "categorical", only_level="Y", group="Clinical manifestations")
               for m in d.MANIFESTATIONS]
     have = set(columns)

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from helpers import definitions as d
 from helpers.data.mapping import ExportMapping
 from helpers.errors import ConfigError
 
@@ -69,6 +70,19 @@ MULTIPLICITY: tuple[str, ...] = ("none", "holm", "bonferroni")
 BASELINE_STATISTICS: tuple[str, ...] = ("csr", "mean_sd", "median_range", "median_iqr", "n_pct")
 
 ALPHA_MAX = 0.5
+
+#: Numeric codings of BILAG grades (cohort.yml ``bilag_coding``), see
+#: ``helpers.definitions.BILAG_CODINGS``.
+BILAG_CODINGS: tuple[str, ...] = tuple(d.BILAG_CODINGS)
+
+#: Tests of a between-arm comparison of proportions other than the primary end point
+#: (``renal.test``): the Miettinen-Nurminen score test, Pearson's chi-square or Fisher's
+#: exact test.
+PROPORTION_TESTS: tuple[str, ...] = ("score", "chisq", "fisher")
+
+#: What a renal measure threshold may be (g/24 h, mg/g, a fraction).
+RENAL_MAX_PROTEINURIA = 50.0
+RENAL_MAX_UPCR = 50000.0
 
 #: The last study week a visit schedule may name (ten years).
 WEEK_MAX = 520
@@ -108,6 +122,12 @@ def _whole(expected: str, minimum: int | None = None, maximum: int | None = None
 def _choice(values: Iterable[str]) -> dict:
     values = list(values)
     return {"enum": values, "x-expected": _alternatives(values) if len(values) < 3 else f"one of {_alternatives(values)}"}
+
+
+def _amount(unit: str, maximum: float, null: bool = False) -> dict:
+    expected = f"a number above 0 and at most {maximum:g} ({unit})" + (", or null" if null else "")
+    return {"type": ["number", "null"] if null else "number", "exclusiveMinimum": 0, "maximum": maximum,
+            "x-expected": expected}
 
 
 _NAME = _text("a non-empty string", blank=False)
@@ -241,6 +261,78 @@ COHORT_SCHEMA: dict[str, Any] = {
                 },
             },
             "description": "The pre-specified analysis: tests, end points, multiplicity, margins.",
+        },
+        "bilag_coding": {
+            **_choice(BILAG_CODINGS),
+            "description": "Numeric coding of BILAG grades for the global score: yee2010 (A 12, B 8, C 1; "
+                           "Yee et al. 2010, the default) or classic (A 9, B 3, C 1; Stoll et al. 1996).",
+        },
+        "renal": {
+            "type": "object",
+            "x-expected": "a mapping {subgroup, week, complete, partial, kidney_margin, test, source}",
+            "additionalProperties": False,
+            "properties": {
+                "subgroup": {
+                    "type": "object",
+                    "x-expected": "{proteinuria_above, upcr_above, bilag_grades}",
+                    "additionalProperties": False,
+                    "properties": {
+                        "proteinuria_above": _amount("g/24 h", RENAL_MAX_PROTEINURIA, null=True),
+                        "upcr_above": _amount("mg/g", RENAL_MAX_UPCR, null=True),
+                        "bilag_grades": {
+                            "type": "array", "x-expected": "a list of BILAG grades (e.g. [A, B])", "uniqueItems": True,
+                            "items": _choice(d.BILAG_GRADES),
+                        },
+                    },
+                },
+                "week": {
+                    **_whole(f"a whole number of weeks from 0 to {WEEK_MAX}, or null for the last visit", 0, WEEK_MAX,
+                             null=True),
+                },
+                "complete": {
+                    "type": "object",
+                    "x-expected": "{proteinuria_below, upcr_below}",
+                    "additionalProperties": False,
+                    "properties": {
+                        "proteinuria_below": _amount("g/24 h", RENAL_MAX_PROTEINURIA),
+                        "upcr_below": _amount("mg/g", RENAL_MAX_UPCR),
+                    },
+                },
+                "partial": {
+                    "type": "object",
+                    "x-expected": "{reduction, proteinuria_below, upcr_below}",
+                    "additionalProperties": False,
+                    "properties": {
+                        "reduction": {
+                            "type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                            "x-expected": "a fraction of the baseline proteinuria, above 0 and at most 1",
+                        },
+                        "proteinuria_below": _amount("g/24 h", RENAL_MAX_PROTEINURIA),
+                        "upcr_below": _amount("mg/g", RENAL_MAX_UPCR),
+                    },
+                },
+                "kidney_margin": {
+                    "type": "number", "minimum": 0, "maximum": 1,
+                    "x-expected": "a fraction from 0 to 1 (eGFR at most this far below baseline)",
+                },
+                "test": _choice(PROPORTION_TESTS),
+                "source": _text("where the criteria come from (a citation)", blank=False),
+            },
+            "description": "Lupus nephritis: the subgroup with renal involvement at baseline, the visit and "
+                           "criteria of complete and partial renal response, the between-arm test.",
+        },
+        "steroid_taper": {
+            "type": "object",
+            "x-expected": "a mapping {threshold, source}",
+            "additionalProperties": False,
+            "properties": {
+                "threshold": {
+                    "type": "number", "minimum": 0, "maximum": 100,
+                    "x-expected": "a prednisone-equivalent dose in mg/day from 0 to 100",
+                },
+                "source": _text("where the threshold comes from (a citation)", blank=False),
+            },
+            "description": "Glucocorticoid taper: a dose at or below the threshold (mg/day) counts as tapered.",
         },
         "data_cutoff": {
             "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "x-expected": "a date, YYYY-MM-DD",
@@ -473,6 +565,106 @@ class AnalysisPlan:
 
 
 @dataclass(frozen=True)
+class RenalCriteria:
+    """Lupus nephritis in ``cohort.yml``'s ``renal:`` block (defaults in
+    ``helpers.definitions.RENAL_DEFAULTS``).
+
+    Attributes
+    ----------
+    proteinuria_above, upcr_above : float or None
+        Renal involvement at baseline: 24-hour proteinuria above this (g/24 h), or UPCR
+        above this (mg/g); None: that measure does not define the subgroup.
+    bilag_grades : tuple of str
+        Renal involvement at baseline: a renal BILAG grade among these (empty: BILAG
+        does not define the subgroup).
+    week : int or None
+        The visit at which response is judged; None: the last scheduled visit.
+    complete_proteinuria, complete_upcr : float
+        Complete response: proteinuria below this (g/24 h; mg/g for UPCR).
+    partial_reduction : float
+        Partial response: proteinuria reduced by at least this fraction of baseline ...
+    partial_proteinuria, partial_upcr : float
+        ... and below this (g/24 h; mg/g).
+    kidney_margin : float
+        Both responses: kidney function stable, eGFR at most this fraction below
+        baseline (serum creatinine at most this fraction above).
+    test : str
+        Between-arm test of the complete response, one of :data:`PROPORTION_TESTS`.
+    source : str
+        The citation of the criteria.
+    """
+
+    proteinuria_above: float | None = 0.5
+    upcr_above: float | None = 500.0
+    bilag_grades: tuple[str, ...] = ("A", "B")
+    week: int | None = None
+    complete_proteinuria: float = 0.5
+    complete_upcr: float = 500.0
+    partial_reduction: float = 0.5
+    partial_proteinuria: float = 3.0
+    partial_upcr: float = 3000.0
+    kidney_margin: float = 0.10
+    test: str = "fisher"
+    source: str = str(d.RENAL_DEFAULTS["source"])
+
+    def thresholds(self, proteinuria: str) -> dict[str, float]:
+        """The keyword arguments of :func:`helpers.derive.derive_renal_response` for a
+        proteinuria measure (``"UPROT"`` in g/24 h or ``"UPCR"`` in mg/g).
+
+        Examples
+        --------
+        >>> RenalCriteria().thresholds("UPCR")
+        {'complete_below': 500.0, 'partial_reduction': 0.5, 'partial_below': 3000.0, 'kidney_margin': 0.1}
+        """
+        if proteinuria not in ("UPROT", "UPCR"):
+            raise ValueError(f"RenalCriteria.thresholds: proteinuria must be 'UPROT' or 'UPCR', got {proteinuria!r}")
+        upcr = proteinuria == "UPCR"
+        return {
+            "complete_below": self.complete_upcr if upcr else self.complete_proteinuria,
+            "partial_reduction": self.partial_reduction,
+            "partial_below": self.partial_upcr if upcr else self.partial_proteinuria,
+            "kidney_margin": self.kidney_margin,
+        }
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any] | None) -> RenalCriteria:
+        """The criteria from the ``renal:`` mapping (already checked by the schema)."""
+        raw = raw or {}
+        sub, comp, part = raw.get("subgroup") or {}, raw.get("complete") or {}, raw.get("partial") or {}
+        base = cls()
+        return cls(
+            proteinuria_above=sub.get("proteinuria_above", base.proteinuria_above),
+            upcr_above=sub.get("upcr_above", base.upcr_above),
+            bilag_grades=tuple(sub.get("bilag_grades", base.bilag_grades)),
+            week=raw.get("week"),
+            complete_proteinuria=float(comp.get("proteinuria_below", base.complete_proteinuria)),
+            complete_upcr=float(comp.get("upcr_below", base.complete_upcr)),
+            partial_reduction=float(part.get("reduction", base.partial_reduction)),
+            partial_proteinuria=float(part.get("proteinuria_below", base.partial_proteinuria)),
+            partial_upcr=float(part.get("upcr_below", base.partial_upcr)),
+            kidney_margin=float(raw.get("kidney_margin", base.kidney_margin)),
+            test=raw.get("test", base.test),
+            source=raw.get("source", base.source),
+        )
+
+
+@dataclass(frozen=True)
+class SteroidTaper:
+    """The glucocorticoid taper of ``cohort.yml``'s ``steroid_taper:`` block.
+
+    Attributes
+    ----------
+    threshold : float
+        A prednisone-equivalent dose at or below this (mg/day) counts as tapered
+        (default 7.5, EULAR 2019).
+    source : str
+    """
+
+    threshold: float = d.STEROID_TAPER_THRESHOLD
+    source: str = "EULAR 2019 SLE recommendations (Fanouriakis et al., Ann Rheum Dis 2019;78:736-45)"
+
+
+@dataclass(frozen=True)
 class CohortConfig:
     """A cohort's configuration, read and checked from ``cohort.yml``.
 
@@ -525,6 +717,12 @@ class CohortConfig:
     population_labels: dict[str, str] = field(default_factory=dict)
     instrument: str = "SLEDAI-2K"
     analysis: AnalysisPlan = field(default_factory=lambda: AnalysisPlan())
+    #: Numeric coding of BILAG grades (a key of ``helpers.definitions.BILAG_CODINGS``).
+    bilag_coding: str = d.BILAG_CODING_DEFAULT
+    #: Lupus nephritis subgroup and renal response criteria.
+    renal: RenalCriteria = field(default_factory=lambda: RenalCriteria())
+    #: Glucocorticoid taper threshold.
+    steroid_taper: SteroidTaper = field(default_factory=lambda: SteroidTaper())
     data_cutoff: str | None = None
     database_lock: str | None = None
     blinded: bool = False
@@ -550,10 +748,13 @@ class CohortConfig:
         shown on the pages, so that a change of the plan cannot pass unseen."""
         import hashlib
         import json
+        from dataclasses import asdict
 
         keys = {"analysis": self.analysis.keys(), "alpha": self.alpha, "primary_week": self.primary_week,
                 "populations": self.populations, "population_arms": self.population_arms,
-                "instrument": self.instrument, "reference_arm": self.reference_arm}
+                "instrument": self.instrument, "reference_arm": self.reference_arm,
+                "bilag_coding": self.bilag_coding, "renal": asdict(self.renal),
+                "steroid_taper": asdict(self.steroid_taper)}
         return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()
 
     def plan_changed_after_lock(self) -> bool:
@@ -575,6 +776,14 @@ class CohortConfig:
     def post_baseline_weeks(self) -> tuple[int, ...]:
         """Scheduled weeks after baseline."""
         return tuple(w for w in self.weeks if w != self.baseline_week)
+
+    @property
+    def renal_week(self) -> int | None:
+        """The visit at which renal response is judged: ``renal.week``, else the last
+        scheduled visit (None without visits)."""
+        if self.renal.week is not None:
+            return self.renal.week
+        return self.weeks[-1] if self.weeks else None
 
     def visit_label(self, week: int) -> str:
         """The ``AVISIT`` label of a scheduled week."""
@@ -940,6 +1149,22 @@ def _cross_problems(raw: dict, broken: set[tuple]) -> list[_Problem]:
                     ("analysis", "secondary_weeks", i), None,
                     f"secondary week {week} is not a post-baseline visit week {weeks[1:]}",
                 ))
+    if ok("renal"):
+        renal = raw["renal"]
+        week = renal.get("week")
+        if week is not None and weeks is not None and int(week) not in weeks[1:]:
+            problems.append(_Problem(
+                ("renal", "week"), None, f"renal week {week} is not a post-baseline visit week {weeks[1:]}",
+            ))
+        sub = renal.get("subgroup")
+        if sub is not None:
+            defaults = d.RENAL_DEFAULTS["subgroup"]
+            given = {k: sub.get(k, defaults[k]) for k in ("proteinuria_above", "upcr_above", "bilag_grades")}
+            if given["proteinuria_above"] is None and given["upcr_above"] is None and not given["bilag_grades"]:
+                problems.append(_Problem(
+                    ("renal", "subgroup"), None,
+                    "defines no criterion: give proteinuria_above, upcr_above or bilag_grades",
+                ))
     for key in ("data_cutoff", "database_lock"):
         if ok(key):
             try:
@@ -1106,6 +1331,10 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
         blinded=bool(raw.get("blinded", False)),
         locked_analysis_hash=raw.get("analysis_hash"),
         mapping=ExportMapping.from_config(raw.get("mapping")),
+        bilag_coding=raw.get("bilag_coding", d.BILAG_CODING_DEFAULT),
+        renal=RenalCriteria.from_config(raw.get("renal")),
+        steroid_taper=SteroidTaper(**{k: raw["steroid_taper"][k] for k in ("threshold", "source")
+                                      if k in (raw.get("steroid_taper") or {})}),
         key_lines={_key_path(k): v for k, v in lines.items() if k and v},
     )
 

@@ -64,12 +64,21 @@ class Table:
     columns: tuple[Col, ...]
     required: tuple[str, ...] = ("sle",)
     #: For BDS tables: PARAMCD -> unit (or "" when unitless); None when not a BDS table.
+    #: Every visit recorded holds every one of these codes.
     params: dict[str, str] | None = None
+    #: Codes a BDS table may also hold, at any visits (PARAMCD -> unit): the optional
+    #: renal and serology tests of ``adlb``. Analyses that need them run only when present.
+    optional_params: dict[str, str] | None = None
     #: Whether a file with a header and no rows is a valid table. Event tables may be
     #: empty (a trial without adverse events has a header-only ``adae``); the
     #: subject-level table and the per-visit tables must hold rows, since an empty one
     #: means a failed export rather than a trial without subjects or visits.
     may_be_empty: bool = False
+
+    @property
+    def units(self) -> dict[str, str]:
+        """The unit of every code the table may hold, required or optional."""
+        return {**(self.params or {}), **(self.optional_params or {})}
 
     def column(self, name: str) -> Col:
         for c in self.columns:
@@ -126,6 +135,10 @@ ADSL = Table(
     + tuple(
         Col(flag, "flag", f"On {drug.lower()} at enrolment", allowed=FLAG_VALUES)
         for flag, drug in d.CONCOMITANT_DRUGS.items()
+    )
+    + tuple(
+        Col(flag, "flag", f"On {drug.lower()} at enrolment", allowed=FLAG_VALUES, required=())
+        for flag, drug in d.OPTIONAL_CONCOMITANT_DRUGS.items()
     ),
 )
 
@@ -174,9 +187,15 @@ ADLB = Table(
     "one row per subject, visit and lab test",
     key=("USUBJID", "AVISITN", "PARAMCD"),
     params={m.code: m.unit for m in d.LAB_TESTS},
+    optional_params={m.code: m.unit for m in d.OPTIONAL_LAB_TESTS},
     columns=_visit_cols()
     + (
-        Col("PARAMCD", "str", "Lab test code", allowed=tuple(m.code for m in d.LAB_TESTS)),
+        Col(
+            "PARAMCD", "str",
+            "Lab test code; optional, at any visits: "
+            + ", ".join(f"{m.code} ({m.label.lower()}, `{m.unit}`)" for m in d.OPTIONAL_LAB_TESTS),
+            allowed=tuple(m.code for m in (*d.LAB_TESTS, *d.OPTIONAL_LAB_TESTS)),
+        ),
         Col("PARAM", "str", "Lab test name", required=()),
         Col("AVAL", "float", "Result", low=0),
         Col("AVALU", "str", "Unit (exactly as listed per test below)"),

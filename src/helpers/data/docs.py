@@ -60,8 +60,11 @@ def _params_md(table: ct.Table) -> list[str]:
         return rows + [f"| `{k}` | {v} |" for k, v in d.BILAG_DOMAINS.items()]
     if table.name in ("adlb", "adcyto"):
         measures = d.LAB_TESTS if table.name == "adlb" else d.CYTO_SUBSETS
-        rows = ["| `PARAMCD` | Measure | `AVALU` (exactly) |", "|---|---|---|"]
-        return rows + [f"| `{m.code}` | {m.label} | `{m.unit}` |" for m in measures]
+        rows = ["| `PARAMCD` | Measure | `AVALU` (exactly) | Required |", "|---|---|---|---|"]
+        rows += [f"| `{m.code}` | {m.label} | `{m.unit}` | at every visit |" for m in measures]
+        if table.name == "adlb":
+            rows += [f"| `{m.code}` | {m.label} | `{m.unit}` | optional |" for m in d.OPTIONAL_LAB_TESTS]
+        return rows
     if table.name == "admanif":
         rows = ["| `PARAMCD` | Manifestation | `PARCAT1` (organ group) |", "|---|---|---|"]
         return rows + [f"| `{m.code}` | {m.label} | {m.group} |" for m in d.MANIFESTATIONS]

@@ -178,7 +178,7 @@ def validate_table(
 def _check_units(df: pd.DataFrame, table: ct.Table, file: str) -> list[Problem]:
     # The distinct (code, unit) pairs first; rows are looked up only for a wrong pair.
     pairs = df[["PARAMCD", "AVALU"]].drop_duplicates()
-    expected = pairs["PARAMCD"].astype("str").map(table.params)
+    expected = pairs["PARAMCD"].astype("str").map(table.units)
     wrong = pairs[expected.notna() & (pairs["AVALU"].astype("str") != expected)]
     problems = []
     for code in pd.unique(wrong["PARAMCD"].astype("str")):
@@ -189,7 +189,7 @@ def _check_units(df: pd.DataFrame, table: ct.Table, file: str) -> list[Problem]:
                 file,
                 "AVALU",
                 one_based_rows(rows),
-                f"{code} must be recorded in {table.params[code]!r}; found "
+                f"{code} must be recorded in {table.units[code]!r}; found "
                 f"[{', '.join(mask_value(u) for u in sorted(units.unique().tolist()))}] (convert before loading)",
             )
         )
@@ -203,8 +203,11 @@ def check_complete_visits(df: pd.DataFrame, table: ct.Table, file: str) -> list[
     """
     if not table.params or not {"USUBJID", "AVISITN", "PARAMCD"} <= set(df.columns):
         return []
-    # Counting rows is enough: duplicate keys are reported by the key check.
-    n_items = df.groupby(["USUBJID", "AVISITN"], sort=False, observed=True)["PARAMCD"].transform("size")
+    # Counting rows is enough (duplicate keys and unknown codes are reported by their own
+    # checks), leaving out the optional codes (renal measures, serology), which may come
+    # at any visit.
+    required = ~df["PARAMCD"].isin(list(table.optional_params or {}))
+    n_items = required.groupby([df["USUBJID"], df["AVISITN"]], sort=False, observed=True).transform("sum")
     bad = n_items < len(table.params)
     if not bad.any():
         return []

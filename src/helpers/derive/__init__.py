@@ -6,6 +6,12 @@ vectorised: no loop runs per subject, so a registry-sized cohort costs what a 40
 one does, times the rows.
 
 Definitions follow ``helpers.definitions`` and the references named there.
+
+Topics with several derivations have their own module, re-exported here:
+:mod:`helpers.derive.bilag` (BILAG-2004 score, "A or 2B", flares, time to flare, flare
+counts), :mod:`helpers.derive.renal` (eGFR, lupus nephritis subgroup, renal response),
+:mod:`helpers.derive.steroid` (glucocorticoid taper) and :mod:`helpers.derive.serology`
+(ANA titre decrease, serology change).
 """
 
 from __future__ import annotations
@@ -553,8 +559,9 @@ def derive_lab_abnormal(adlb: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``adlb`` with ``ABNFL``: ``"Y"`` for C3 or C4 below the lower limit of normal,
-        anti-dsDNA above the upper limit, 24-hour urine protein above 0.5 g; ``"N"``
-        otherwise; ``""`` for other tests or missing values.
+        anti-dsDNA or anti-nucleosome antibodies (``ANUA``) above the upper limit, 24-hour
+        urine protein above 0.5 g (UPCR above 500 mg/g); ``"N"`` otherwise; ``""`` for
+        other tests or missing values.
 
     Examples
     --------
@@ -568,10 +575,12 @@ def derive_lab_abnormal(adlb: pd.DataFrame) -> pd.DataFrame:
     require_columns(adlb, ["PARAMCD", "AVAL", "ANRLO", "ANRHI"], "derive_lab_abnormal", "input")
     code, v = adlb["PARAMCD"], adlb["AVAL"]
     low = code.isin(["C3", "C4"])
-    high = code == "DSDNA"
+    high = code.isin(["DSDNA", "ANUA"])
     prot = code == "UPROT"
+    upcr = code == "UPCR"
     abnormal = (low & (v < adlb["ANRLO"])) | (high & (v > adlb["ANRHI"])) | (prot & (v > d.PROTEINURIA_THRESHOLD))
-    judged = (low & adlb["ANRLO"].notna()) | (high & adlb["ANRHI"].notna()) | prot
+    abnormal |= upcr & (v > d.RENAL_DEFAULTS["subgroup"]["upcr_above"])
+    judged = (low & adlb["ANRLO"].notna()) | (high & adlb["ANRHI"].notna()) | prot | upcr
     judged &= v.notna()
     out = adlb.copy()
     out["ABNFL"] = np.where(~judged, "", np.where(abnormal, "Y", "N"))
@@ -835,3 +844,56 @@ def apply_treatment_failure(response: pd.DataFrame, failures: pd.DataFrame) -> p
     dtype = out["DTYPE"].astype("object") if "DTYPE" in out else pd.Series("", index=out.index, dtype=object)
     out["DTYPE"] = dtype.where(~failed, "TF")
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# topic modules (imported last: they use the helpers above)
+
+from helpers.derive.bilag import (  # noqa: E402
+    derive_bilag_a_or_2b,
+    derive_bilag_flares,
+    derive_bilag_score,
+    derive_flare_count,
+    derive_time_to_flare,
+)
+from helpers.derive.renal import (  # noqa: E402
+    derive_egfr,
+    derive_renal_response,
+    derive_renal_subgroup,
+    renal_measures,
+)
+from helpers.derive.serology import derive_serology_change, derive_titre_decrease  # noqa: E402
+from helpers.derive.steroid import derive_steroid_reduction, derive_steroid_threshold  # noqa: E402
+
+__all__ = [
+    "KEY",
+    "apply_treatment_failure",
+    "derive_base",
+    "derive_bilag_a_or_2b",
+    "derive_bilag_flares",
+    "derive_bilag_new_flares",
+    "derive_bilag_score",
+    "derive_chg",
+    "derive_course",
+    "derive_ctcae_grade",
+    "derive_egfr",
+    "derive_flare_count",
+    "derive_lab_abnormal",
+    "derive_normalisation",
+    "derive_pga_worsening",
+    "derive_ratio",
+    "derive_renal_response",
+    "derive_renal_subgroup",
+    "derive_resolution",
+    "derive_serology_change",
+    "derive_sledai_domains",
+    "derive_sledai_total",
+    "derive_sri",
+    "derive_steroid_reduction",
+    "derive_steroid_threshold",
+    "derive_time_to_flare",
+    "derive_titre_decrease",
+    "derive_treatment_failure",
+    "impute_nonresponders",
+    "renal_measures",
+]

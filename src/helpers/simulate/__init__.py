@@ -17,8 +17,10 @@ check_calibration(tables, name)
 
 Modules: ``spec`` (targets as data), ``calibrate`` (bending samples onto targets),
 ``disease`` (descriptors, BILAG-2004, PGA), ``measures`` (labs, T cells,
-manifestations), ``events`` (doses, adverse events, prednisone), ``generate`` (the
-cohort and its frames), ``checks`` (the targets recomputed), ``write`` (CSV files).
+manifestations), ``events`` (doses, adverse events, prednisone), ``tables`` (the
+randomized trial's Tables 1 and 2: descriptors by integer programming, BILAG, doses,
+serology), ``generate`` (the cohort and its frames), ``checks`` (the targets
+recomputed), ``write`` (CSV files).
 """
 
 from helpers.simulate.checks import check_calibration

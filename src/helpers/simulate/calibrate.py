@@ -10,7 +10,10 @@ as little as it can, so that the statistics the paper reports come out exactly:
 - :func:`match_mean` moves values by one unit until a mean is met (PGA);
 - :func:`scale_counts` turns published counts into counts for any cohort size;
 - :func:`choose` picks exactly ``k`` subjects, favouring some (weighted sampling without
-  replacement).
+  replacement);
+- :func:`fit_median_bounded` and :func:`fit_quantiles_bounded` set a median (and a range)
+  when each value has bounds of its own; :func:`map_threshold_lab` maps a lab onto a
+  median and range keeping each value on its side of a cut-off.
 
 :func:`check_calibration` (in :mod:`helpers.simulate.checks`) then recomputes every target
 through :mod:`helpers.derive`, so nothing here is trusted on its own.
@@ -299,3 +302,190 @@ def match_mean(x: np.ndarray, mean: float, low: float, high: float, step: float,
         i = rng.choice(cand)
         y[i] = snap(np.array([y[i] + (step if up else -step)]), step)[0]
     raise ValueError(f"match_mean: mean {mean} not reached")
+
+
+def median_slots(n: int, median: float, step: float) -> tuple[int, int, float, float]:
+    """Sorted positions of the middle value(s) of ``n`` and the values they must take for
+    the median to be ``median`` on a grid of ``step``.
+
+    Examples
+    --------
+    >>> median_slots(30, 10.5, 1.0), median_slots(29, 10.0, 1.0)
+    ((14, 15, 10.0, 11.0), (14, 14, 10.0, 10.0))
+    """
+    lo_i, hi_i = (n - 1) // 2, n // 2
+    on_grid = abs(snap(np.array([median]), step)[0] - median) < 1e-9
+    if n % 2 or on_grid:
+        return lo_i, hi_i, median, median
+    return lo_i, hi_i, round(median - step / 2, 9), round(median + step / 2, 9)
+
+
+# ---------------------------------------------------------------------------------------
+# medians and ranges with bounds
+
+
+def fit_median_bounded(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, median: float, step: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Values within their own bounds whose median is exactly ``median``, close to ``x``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The values as drawn (on the grid of ``step``).
+    lo, hi : ndarray
+        Each value's bounds (``lo == hi`` fixes a value).
+    median : float
+    step : float
+        The grid (for an even count, a median off the grid is the mean of the two grid
+        values around it).
+    rng : Generator
+        Breaks ties between equal values.
+
+    Returns
+    -------
+    ndarray
+        Every value within its bounds; the lower half (by ``x``) at most the lower middle
+        value, the upper half at least the upper middle, and the middle value(s) exactly
+        on the target.
+
+    Raises
+    ------
+    ValueError
+        When the bounds leave no way to reach the median.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = fit_median_bounded(np.array([1.0, 2, 3, 4, 5]), np.zeros(5), np.full(5, 9.0), 4.0, 1.0, rng)
+    >>> float(np.median(y)), y.tolist()
+    (4.0, [1.0, 2.0, 4.0, 4.0, 5.0])
+    """
+    x = snap(np.clip(x, lo, hi), step)
+    n = len(x)
+    lo_i, hi_i, m_lo, m_hi = median_slots(n, median, step)
+    order = list(np.lexsort((rng.random(n), x)))
+    lower, upper = order[: lo_i + 1], order[lo_i + 1:]
+    # Members that cannot sit in their half trade places with the nearest that can.
+    for i in [i for i in lower if lo[i] > m_lo + 1e-9]:
+        cand = [j for j in upper if lo[j] <= m_lo + 1e-9 and hi[i] >= m_hi - 1e-9]
+        if not cand:
+            raise ValueError("fit_median_bounded: too many values bounded above the median")
+        j = cand[0]
+        lower[lower.index(i)], upper[upper.index(j)] = j, i
+    for i in [i for i in upper if hi[i] < m_hi - 1e-9]:
+        cand = [j for j in reversed(lower) if hi[j] >= m_hi - 1e-9 and lo[i] <= m_lo + 1e-9]
+        if not cand:
+            raise ValueError("fit_median_bounded: too many values bounded below the median")
+        j = cand[0]
+        upper[upper.index(i)], lower[lower.index(j)] = j, i
+    y = x.copy()
+    for i in lower:
+        y[i] = min(y[i], m_lo)
+    for i in upper:
+        y[i] = max(y[i], m_hi)
+    # The middle values: the largest of the lower half, the smallest of the upper.
+    lower_sorted = sorted(lower, key=lambda i: (y[i], x[i]))
+    holders = [i for i in reversed(lower_sorted) if lo[i] <= m_lo + 1e-9 <= hi[i] + 2e-9]
+    if not holders:
+        raise ValueError("fit_median_bounded: no value can take the lower middle")
+    y[holders[0]] = m_lo
+    if lo_i == hi_i:
+        return snap(y, step)
+    upper_sorted = sorted(upper, key=lambda i: (y[i], x[i]))
+    holders = [i for i in upper_sorted if lo[i] - 1e-9 <= m_hi <= hi[i] + 1e-9]
+    if not holders:
+        raise ValueError("fit_median_bounded: no value can take the upper middle")
+    y[holders[0]] = m_hi
+    return snap(y, step)
+
+
+def fit_quantiles_bounded(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, median: float, low: float | None, high: float | None,
+    step: float, rng: np.random.Generator,
+) -> np.ndarray:
+    """:func:`fit_median_bounded`, then the minimum ``low`` and maximum ``high`` (None:
+    left as they come) given to the values nearest them that may take them.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = fit_quantiles_bounded(np.array([2.0, 3, 4, 6, 8]), np.zeros(5), np.full(5, 20.0), 4, 0, 10, 1.0, rng)
+    >>> y.tolist()
+    [0.0, 3.0, 4.0, 6.0, 10.0]
+    """
+    y = fit_median_bounded(x, lo, hi, median, step, rng)
+    n = len(y)
+    lo_i, hi_i, m_lo, m_hi = median_slots(n, median, step)
+    srt = np.argsort(y, kind="stable")
+    middle = {int(srt[lo_i]), int(srt[hi_i])}
+    if low is not None:
+        y = np.maximum(y, np.where(lo > low, lo, low))
+        if not np.isclose(y.min(), low):
+            cand = [i for i in np.argsort(y, kind="stable") if i not in middle and lo[i] <= low + 1e-9]
+            if not cand:
+                raise ValueError(f"fit_quantiles_bounded: no value may be as low as {low}")
+            y[cand[0]] = low
+    if high is not None:
+        y = np.minimum(y, np.where(hi < high, hi, high))
+        if not np.isclose(y.max(), high):
+            cand = [i for i in np.argsort(-y, kind="stable") if i not in middle and hi[i] >= high - 1e-9]
+            if not cand:
+                raise ValueError(f"fit_quantiles_bounded: no value may be as high as {high}")
+            y[cand[0]] = high
+    return snap(y, step)
+
+
+# ---------------------------------------------------------------------------------------
+# labs
+
+
+def map_threshold_lab(
+    x: np.ndarray, median: float, low: float, high: float | None, cut: float | None, decimals: int
+) -> np.ndarray:
+    """A monotone piecewise-linear map of ``x`` onto a median, minimum and maximum, with
+    ``cut`` mapped onto itself (values stay on their side of it).
+
+    Knots: the sample minimum, ``cut`` (when given), the sample median and maximum map
+    onto ``low``, ``cut``, ``median`` and ``high`` (``high`` None: the maximum maps onto
+    itself). Ranks are kept; values equal to ``cut`` stay equal. For an even count the
+    two middle values both become ``median`` when it has ``decimals`` places, else the
+    two values one unit apart around it.
+
+    Examples
+    --------
+    >>> map_threshold_lab(np.array([5.0, 20.0, 40.0, 60.0, 900.0]), 34.8, 1.0, 1783.15, 30.0, 2).tolist()
+    [1.0, 18.4, 34.8, 75.46, 1783.15]
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    srt = np.sort(x)
+    unit = 10.0 ** -decimals
+    lo_i, hi_i, m_lo, m_hi = median_slots(n, median, unit)
+    xmed = (srt[lo_i] + srt[hi_i]) / 2
+    xmin, xmax = srt[0], srt[-1]
+    top = xmax if high is None else high
+    kx, ky = [xmin], [low]
+    if cut is not None:
+        if (xmed - cut) * (median - cut) <= 0 and not np.isclose(xmed, median):
+            raise ValueError(f"map_threshold_lab: the sample median {xmed:g} and the target {median:g} lie on "
+                             f"opposite sides of {cut:g}")
+        if xmin < cut < xmed or xmed < cut < xmax:
+            kx.append(cut)
+            ky.append(cut)
+    kx += [xmed, xmax]
+    ky += [median, top]
+    kx, ky = np.array(kx), np.array(ky)
+    keep = np.r_[True, np.diff(kx) > 0]
+    y = np.interp(x, kx[keep], ky[keep])
+    y = np.round(y, decimals)
+    order = np.argsort(x, kind="stable")
+    y[order[lo_i]], y[order[hi_i]] = m_lo, m_hi
+    y[order[:lo_i]] = np.minimum(y[order[:lo_i]], m_lo)
+    y[order[hi_i + 1:]] = np.maximum(y[order[hi_i + 1:]], m_hi)
+    y[order[0]] = low
+    y[order[-1]] = top
+    if cut is not None:
+        above = x > cut
+        y = np.where(above, np.maximum(y, round(cut + unit, decimals)), np.minimum(y, cut))
+    return np.round(y, decimals)

@@ -24,7 +24,7 @@ from scipy import stats
 from helpers import derive
 from helpers.data import find_lab_descriptor_queries
 from helpers.definitions import FAVOURED_GROUPS, INJECTION_SITE_REACTION
-from helpers.simulate.spec import INF, CohortSpec, Moments, Quantiles, get_spec
+from helpers.simulate.spec import INF, CohortSpec, Moments, Quantiles, VisitTarget, get_spec
 
 #: Adverse-event categories whose subject counts are published, and how each is found.
 AE_SELECTORS: dict[str, tuple[str, str]] = {
@@ -49,10 +49,11 @@ def _stat_quantiles(x: pd.Series, t: Quantiles) -> list[str]:
 def _stat_moments(x: pd.Series, t: Moments) -> list[str]:
     mean, sd, n = float(x.mean()), float(x.std(ddof=1)), len(x)
     out = []
-    if abs(mean - t.mean) > t.step / (2 * n) + 1e-9:
-        out.append(f"mean {mean:.3f}, expected {t.mean} (to within {t.step / (2 * n):.4f})")
-    if abs(sd - t.sd) >= 0.005:
-        out.append(f"SD {sd:.3f}, expected {t.sd}")
+    tol = t.mean_tol if t.mean_tol is not None else t.step / (2 * n)
+    if abs(mean - t.mean) > tol + 1e-9:
+        out.append(f"mean {mean:.4f}, expected {t.mean} (to within {tol:.4f})")
+    if abs(sd - t.sd) >= t.sd_tol:
+        out.append(f"SD {sd:.4f}, expected {t.sd} (to within {t.sd_tol})")
     return out
 
 
@@ -148,13 +149,15 @@ def check_calibration(tables: dict[str, pd.DataFrame], name: str | CohortSpec) -
             problems += [f"{where} {col}: {m}" for m in check(a[col], target)]
         problems += [f"{where} SLEDAI-2K: {m}" for m in _stat_quantiles(base.reindex(a.index), arm.sledai0)]
         mean_pga = float(pga0.reindex(a.index).mean())
-        if abs(mean_pga - arm.pga0_mean) > 0.05 / len(a) + 1e-9:
+        if arm.pga0_median is None and abs(mean_pga - arm.pga0_mean) > 0.05 / len(a) + 1e-9:
             problems.append(f"{where} PGA: mean {mean_pga:.3f}, expected {arm.pga0_mean}")
         for flag, count in arm.cm.items():
             got = int((a[flag] == "Y").sum())
             if got != count:
                 problems.append(f"{where} {flag}: {got} subjects, expected {count}")
-        if arm.bsa is not None:
+        if isinstance(arm.bsa, Moments):
+            problems += [f"{where} BSABL: {m}" for m in _stat_moments(a["BSABL"], arm.bsa)]
+        elif arm.bsa is not None:
             bsa = a["BSABL"]
             med = float(bsa.median())
             # Only as close as Mosteller allows with the published weights and heights.
@@ -179,16 +182,19 @@ def check_calibration(tables: dict[str, pd.DataFrame], name: str | CohortSpec) -
     for arm in spec.arms:
         subjects = safety.loc[safety["TRT01A"] == arm.name, "USUBJID"]
         events = te[te["USUBJID"].isin(subjects)]
-        cats = {c.key: c for c in arm.ae}
         for key, (col, value) in AE_SELECTORS.items():
-            cat = cats.get(key)
-            expected = cat.count if cat is not None else 0
+            # The categories whose every term the selector finds (disjoint subjects: a
+            # category of its own, or one group of categories).
+            matching = [c for c in arm.ae if (c.serious if col == "AESER" else
+                                              all(t[{"AEDECOD": 1, "AEBODSYS": 2}[col]] == value for t in c.terms))]
+            expected = sum(c.count for c in matching)
             hit = events[events[col] == value]
             got_n = hit["USUBJID"].nunique()
             if got_n != expected:
                 problems.append(f"{arm.name} adverse events {key}: {got_n} subjects, expected {expected}")
-            if cat is not None and len(hit) and int(hit["AETOXGR"].max()) > len(cat.grades):
-                problems.append(f"{arm.name} adverse events {key}: grade {int(hit['AETOXGR'].max())} found, at most {len(cat.grades)} expected")
+            top_grade = max((len(c.grades) for c in matching), default=0)
+            if matching and len(hit) and int(hit["AETOXGR"].max()) > top_grade:
+                problems.append(f"{arm.name} adverse events {key}: grade {int(hit['AETOXGR'].max())} found, at most {top_grade} expected")
         top = max((len(c.grades) for c in arm.ae if c.count), default=0)
         if len(events) and int(events["AETOXGR"].max()) > top:
             problems.append(f"{arm.name} adverse events: grade {int(events['AETOXGR'].max())} found, at most {top} expected")
@@ -198,7 +204,108 @@ def check_calibration(tables: dict[str, pd.DataFrame], name: str | CohortSpec) -
     if len(queries):
         problems.append(f"{len(queries)} lab-based SLEDAI-2K descriptors disagree with adlb")
 
+    problems += check_published_tables(tables, spec)
     problems += _check_plausible(tables, spec)
+    return problems
+
+
+def published_values(tables: dict[str, pd.DataFrame], spec: CohortSpec, target: VisitTarget) -> pd.Series:
+    """The values (or flags) one published figure is computed from, through the
+    package's derivations: one per subject of the target's arm and population seen at
+    its week.
+
+    Returns
+    -------
+    Series
+        Indexed by ``USUBJID``: SLEDAI-2K totals, BILAG scores (the cohort's coding),
+        PGA, prednisone, anti-dsDNA or AnuA values; for counts, 1/0 (A or 2B, ANA
+        decreased, a descriptor present).
+    """
+    adsl = tables["adsl"]
+    arm = adsl[adsl["TRT01P"] == target.arm]
+    if target.population == "itt":
+        arm = arm[arm["ITTFL"] == "Y"]
+    subjects = set(arm["USUBJID"].astype(str))
+    m = target.measure
+    if m == "SLEDAI":
+        df = derive.derive_sledai_total(tables["adsledai"])
+    elif m == "BILAG":
+        df = derive.derive_bilag_score(tables["adbilag"], coding=spec.bilag_coding)
+    elif m == "A2B":
+        df = derive.derive_bilag_a_or_2b(tables["adbilag"])
+        df = df.assign(AVAL=(df["A2BFL"] == "Y").astype(float))
+    elif m == "PGA":
+        df = tables["adpga"]
+    elif m == "PREDDOSE":
+        df = tables["adcm"]
+    elif m in ("DSDNA", "ANUA"):
+        lb = tables["adlb"]
+        df = lb[lb["PARAMCD"].astype(str) == m]
+    elif m == "ANADECR":
+        df = derive.derive_titre_decrease(tables["adlb"], "ANA")
+        df = df.assign(AVAL=(df["DECRFL"] == "Y").astype(float))
+    else:
+        sd = tables["adsledai"]
+        df = sd[sd["PARAMCD"].astype(str) == m]
+    df = df[(df["AVISITN"] == target.week) & df["USUBJID"].astype(str).isin(subjects)]
+    return pd.Series(df["AVAL"].astype(float).to_numpy(), index=df["USUBJID"].astype(str).to_numpy())
+
+
+def check_published_tables(tables: dict[str, pd.DataFrame], spec: CohortSpec) -> list[str]:
+    """The randomized trial's Tables 1-3 recomputed: every :class:`VisitTarget`, lupus
+    nephritis (subgroup and complete renal response through
+    :func:`helpers.derive.derive_renal_subgroup` and
+    :func:`helpers.derive.derive_renal_response` with the default criteria) and the
+    adverse events by preferred term. One line per figure missed."""
+    problems: list[str] = []
+    for t in spec.targets:
+        x = published_values(tables, spec, t)
+        where = f"{t.arm} {t.measure} week {t.week} ({t.population})"
+        if t.count is not None:
+            got = int(x.sum())
+            if got != t.count:
+                problems.append(f"{where}: {got} subjects, expected {t.count}")
+            continue
+        if not len(x):
+            problems.append(f"{where}: no values")
+            continue
+        checks = [("median", float(x.median()), t.median), ("minimum", float(x.min()), t.low),
+                  ("maximum", float(x.max()), t.high)]
+        for name, got, want in checks:
+            if want is not None and abs(got - want) > 1e-6:
+                problems.append(f"{where}: {name} {got:g}, expected {want:g}")
+
+    if spec.renal:
+        adsl = tables["adsl"]
+        sub = derive.derive_renal_subgroup(tables["adlb"], tables["adbilag"])
+        resp = derive.derive_renal_response(tables["adlb"], week=spec.renal_week)
+        complete = set(resp.loc[resp["CRFL"] == "Y", "USUBJID"].astype(str))
+        for arm, n_sub, n_cr in spec.renal:
+            ids = set(adsl.loc[(adsl["TRT01P"] == arm) & (adsl["ITTFL"] == "Y"), "USUBJID"].astype(str))
+            ln = set(sub.loc[sub["LNFL"] == "Y", "USUBJID"].astype(str)) & ids
+            if len(ln) != n_sub:
+                problems.append(f"{arm} lupus nephritis at baseline: {len(ln)} subjects, expected {n_sub}")
+            if len(ln & complete) != n_cr:
+                problems.append(f"{arm} lupus nephritis complete remission week {spec.renal_week}: "
+                                f"{len(ln & complete)}, expected {n_cr}")
+
+    if spec.ae_terms:
+        adsl, adae = tables["adsl"], tables["adae"]
+        safety = adsl[adsl["SAFFL"] == "Y"]
+        te = adae[(adae["TRTEMFL"] == "Y") & adae["USUBJID"].isin(safety["USUBJID"])]
+        for arm, term, n_any, n_serious in spec.ae_terms:
+            ids = safety.loc[safety["TRT01A"] == arm, "USUBJID"]
+            ev = te[te["USUBJID"].isin(ids) & (te["AEDECOD"] == term)]
+            got = (ev["USUBJID"].nunique(), ev.loc[ev["AESER"] == "Y", "USUBJID"].nunique())
+            if got != (n_any, n_serious):
+                problems.append(f"{arm} adverse events {term}: {got[0]} subjects ({got[1]} serious), "
+                                f"expected {n_any} ({n_serious})")
+        for a in spec.arms:
+            ids = safety.loc[safety["TRT01A"] == a.name, "USUBJID"]
+            ev = te[te["USUBJID"].isin(ids) & (te["AESER"] == "Y") & (te["AEBODSYS"] == INF)]
+            expected = sum(c.count for c in a.ae if c.serious and any(term[2] == INF for term in c.terms))
+            if ev["USUBJID"].nunique() != expected:
+                problems.append(f"{a.name} serious infections: {ev['USUBJID'].nunique()} subjects, expected {expected}")
     return problems
 
 
@@ -242,9 +349,16 @@ def _check_plausible(tables: dict[str, pd.DataFrame], spec: CohortSpec) -> list[
         direction = {"DSDNA": -1, "UPROT": -1, "C3": 1, "C4": 1}
         res = [(code, w, *_wilcoxon(adlb, subj, code, w)) for code in direction for w in weeks]
         adj = _holm(np.array([r[3] for r in res]))
-        for (code, w, med, _p, _n), p_adj in zip(res, adj, strict=True):
-            if w == pw and (np.sign(med) != direction[code] or p_adj >= 0.01):
-                problems.append(f"{arm.name} {code} week {w}: median change {med:g}, Holm p {p_adj:.3g} (expected a clear {'rise' if direction[code] > 0 else 'fall'})")
+        for (code, w, med, p_raw, _n), p_adj in zip(res, adj, strict=True):
+            if w != pw:
+                continue
+            # A marker the publication shows falling only modestly is held to its level,
+            # unadjusted (the randomized trial's anti-dsDNA: p = 0.037 at week 12).
+            alpha, p, label = (spec.lab_direction_alpha[code], p_raw, "p") if code in spec.lab_direction_alpha \
+                else (0.01, p_adj, "Holm p")
+            if np.sign(med) != direction[code] or p >= alpha:
+                problems.append(f"{arm.name} {code} week {w}: median change {med:g}, {label} {p:.3g} "
+                                f"(expected a clear {'rise' if direction[code] > 0 else 'fall'}, {label} < {alpha:g})")
         # Treg up at the end of each dosing block; Th17 and Tfh down; NK up.
         for code, sign, at in (("TREG", 1, peaks), ("TH17", -1, [pw]), ("TFH", -1, [pw]), ("NK", 1, peaks[-1:])):
             for w in at:

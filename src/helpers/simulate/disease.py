@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import definitions as d
-from helpers.simulate.calibrate import match_mean, match_quantiles, snap
+from helpers.simulate.calibrate import fit_median_bounded, match_mean, match_quantiles, snap
 
 CODES: tuple[str, ...] = tuple(x.code for x in d.SLEDAI_DESCRIPTORS)
 IDX: dict[str, int] = {c: i for i, c in enumerate(CODES)}
@@ -421,7 +421,8 @@ def pga_scores(
     """Physician's Global Assessment at baseline (0.1 steps, 0 to 3), tracking SLEDAI-2K.
 
     PGA = c + 0.085 x SLEDAI-2K + N(0, 0.25), within 0.8 to 3.0, then
-    nudged by 0.1 steps so each arm's mean is the published one.
+    nudged by 0.1 steps so each arm's mean is the published one, or, for an arm with a
+    published median (``pga0_median``), so that its median is.
     """
     n = len(totals)
     pga0 = np.empty(n)
@@ -432,7 +433,10 @@ def pga_scores(
         s = totals[sel].astype(float)
         raw = arm.pga0_mean + 0.085 * (s - s.mean()) + rng.normal(0, 0.25, sel.sum())
         raw = np.clip(raw, 0.8, 3.0)
-        if exact_mean:
+        if exact_mean and getattr(arm, "pga0_median", None) is not None:
+            m = int(sel.sum())
+            pga0[sel] = fit_median_bounded(raw, np.full(m, 0.8), np.full(m, 3.0), arm.pga0_median, 0.1, rng)
+        elif exact_mean:
             pga0[sel] = match_mean(raw, arm.pga0_mean, 0.8, 3.0, 0.1, rng)
         else:
             pga0[sel] = snap(raw, 0.1)

@@ -130,6 +130,7 @@ def adverse_events(
     ex: Exposure,
     end_day: np.ndarray,
     ae_dropout: np.ndarray,
+    flare_day: np.ndarray | None = None,
 ) -> AdverseEvents:
     """Adverse events with exact subject counts per category and arm.
 
@@ -146,8 +147,11 @@ def adverse_events(
         Last study day of each subject.
     ae_dropout : ndarray of bool, (n,)
         Subjects who discontinued because of an adverse event: they get the arm's serious
-        event (if the arm has any) on the day after their last visit, with the drug
-        withdrawn.
+        event (if the arm has any; the one ``forced="dropout"`` if named) on the day after
+        their last visit, with the drug withdrawn.
+    flare_day : ndarray, (n,), optional
+        The study day a planned flare starts (NaN: none): a category ``forced="flare"``
+        goes to these subjects, on that day.
 
     Notes
     -----
@@ -155,27 +159,45 @@ def adverse_events(
     n)`` subjects of the safety population get one event, plus ``Poisson(extra)`` more
     (at most 2). Categories never share a preferred term, so "subjects with at least one
     injection-site reaction" (or pyrexia, influenza-like illness, infection, serious
-    event) is exactly the category's count.
+    event) is exactly the category's count. Categories of one ``group`` go to different
+    subjects, and so do serious categories naming whom they force (``"dropout"``,
+    ``"flare"``, ``""``), so subject counts of a group add up.
     """
     parts: list[dict[str, np.ndarray]] = []
     last_dose = ex.last_day()
+    n = len(arm_of)
+    flare = np.zeros(n, dtype=bool) if flare_day is None else np.isfinite(flare_day)
     for k, arm in enumerate(arms):
         in_arm = safety & (arm_of == k)
         n_safe = int(in_arm.sum())
         published = arm.n - arm.n_untreated
+        taken: dict[str, np.ndarray] = {}
         for cat in arm.ae:
             count = scale_count(cat.count, published, n_safe)
             if count == 0:
                 continue
-            forced = in_arm & ae_dropout if cat.serious else np.zeros_like(in_arm)
+            if cat.forced == "auto":
+                forced = in_arm & ae_dropout if cat.serious else np.zeros_like(in_arm)
+            elif cat.forced == "dropout":
+                forced = in_arm & ae_dropout
+            elif cat.forced == "flare":
+                forced = in_arm & flare
+            else:
+                forced = np.zeros_like(in_arm)
+            groups = [gname for gname in (cat.group, "serious" if cat.serious and cat.forced != "auto" else "") if gname]
+            eligible = in_arm & ~forced
+            for gname in groups:
+                eligible &= ~taken.get(gname, np.zeros(n, dtype=bool))
             chosen = forced.copy()
             rest = count - int(forced.sum())
             if rest > 0:
-                chosen |= choose(rng, rest, in_arm & ~forced)
+                chosen |= choose(rng, rest, eligible)
+            for gname in groups:
+                taken[gname] = taken.get(gname, np.zeros(n, dtype=bool)) | chosen
             subj = np.flatnonzero(chosen)
             reps = 1 + np.minimum(rng.poisson(cat.extra, len(subj)), 2)
             subj = np.repeat(subj, reps)
-            parts.append(_events(rng, cat, subj, ex, end_day, last_dose, ae_dropout))
+            parts.append(_events(rng, cat, subj, ex, end_day, last_dose, ae_dropout, flare_day))
     if not parts:
         empty = np.array([], dtype=object)
         return AdverseEvents(*(empty,) * 4, np.array([], dtype=int), empty, empty, np.array([], dtype=int), empty, empty)
@@ -191,11 +213,12 @@ def _events(
     end_day: np.ndarray,
     last_dose: np.ndarray,
     ae_dropout: np.ndarray,
+    flare_day: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     m = len(subj)
     weights = np.array([t[3] for t in cat.terms])
     which = rng.choice(len(cat.terms), size=m, p=weights / weights.sum())
-    dropout = ae_dropout[subj] & cat.serious
+    dropout = ae_dropout[subj] & cat.serious & (cat.forced in ("auto", "dropout"))
     which[dropout] = 0
     terms = np.array([t[0] for t in cat.terms], dtype=object)[which]
     decod = np.array([t[1] for t in cat.terms], dtype=object)[which]
@@ -211,6 +234,11 @@ def _events(
     else:
         day = 1 + np.floor(rng.random(m) * np.maximum(end_day[subj] - 1, 1)).astype(int)
     day = np.where(dropout, end_day[subj] - 2, day).astype(int)
+    if cat.forced == "flare" and flare_day is not None and m:
+        at_flare = np.isfinite(flare_day[subj])
+        # The first of a subject's events of the category is the flare itself.
+        first = at_flare & np.r_[True, subj[1:] != subj[:-1]]
+        day = np.where(first, np.nan_to_num(flare_day[subj]).astype(int), day).astype(int)
     action = np.where(
         day < 1, "NOT APPLICABLE",
         np.where(day > last_dose[subj], "NOT APPLICABLE",
@@ -218,6 +246,9 @@ def _events(
     ).astype(object)
     action[dropout] = "DRUG WITHDRAWN"
     outcome = np.where(rng.random(m) < 0.93, "RECOVERED/RESOLVED", "RECOVERING/RESOLVING").astype(object)
+    if cat.forced == "flare" and flare_day is not None:
+        # A planned flare lasts to the end of the study.
+        outcome[np.isfinite(flare_day[subj])] = "NOT RECOVERED/NOT RESOLVED"
     return {
         "subject": subj,
         "term": terms,

@@ -13,6 +13,13 @@ drawn leaves the disease course untouched). The order of the work:
    prednisone, doses and adverse events;
 5. the long ADaM frames.
 
+A cohort with published per-visit figures (``CohortSpec.targets``: the randomized
+trial's Tables 1 and 2) is bent onto them at its published size, in :mod:`tables`: the
+baseline descriptors together with those of the published visits once the response
+patterns are known (an integer program), the published visits again after the disease
+course, then anti-dsDNA, BILAG, PGA and prednisone; the optional tests (creatinine,
+eGFR, ANA, anti-nucleosome) are drawn for cohorts that carry them.
+
 Nothing here loops over subjects; loops run over arms, categories, visits or
 parameters only.
 """
@@ -30,23 +37,26 @@ from helpers.errors import HelpersError
 from helpers.simulate import disease as dz
 from helpers.simulate import events as ev
 from helpers.simulate import measures as ms
+from helpers.simulate import tables as tb
 from helpers.simulate.calibrate import (
     choose,
+    fit_median_bounded,
     match_moments,
     match_quantiles,
     scale_count,
     scale_counts,
     snap,
 )
-from helpers.simulate.spec import ArmSpec, CohortSpec, Moments, Quantiles
+from helpers.simulate.spec import ArmSpec, CohortSpec, Moments, Quantiles, VisitTarget
 
 #: One random stream per domain, in this order (the order is part of the seed's meaning).
 STREAMS: tuple[str, ...] = (
     "arms", "demog", "disease", "pga", "cm", "pattern", "course", "labs", "bilag",
-    "manif", "cyto", "cm_course", "ex", "ae", "dates",
+    "manif", "cyto", "cm_course", "ex", "ae", "dates", "tables", "extra_labs",
 )
-#: Immunosuppressants are given one per subject at most, in this order of choice.
-IMMUNOSUPPRESSANTS: tuple[str, ...] = ("CMCYCFL", "CMMMFFL", "CMAZAFL", "CMCSAFL", "CMLEFFL", "CMMTXFL")
+#: Immunosuppressants are given one per subject at most, in this order of choice (an
+#: optional drug only where an arm names it).
+IMMUNOSUPPRESSANTS: tuple[str, ...] = ("CMCYCFL", "CMMMFFL", "CMAZAFL", "CMCSAFL", "CMLEFFL", "CMMTXFL", "CMTACFL")
 
 
 #: Text columns are Arrow-backed strings (pandas' default ``str``), as ``load_cohort``
@@ -152,6 +162,47 @@ def fit_bsa(rng: np.random.Generator, weight: np.ndarray, height: np.ndarray, ta
     return h
 
 
+def fit_bsa_moments(rng: np.random.Generator, weight: np.ndarray, height: np.ndarray, target: Moments,
+                    iters: int = 40000) -> np.ndarray:
+    """Re-pair heights with weights so the Mosteller BSA has the published mean and SD.
+
+    As :func:`fit_bsa`, for a published mean and standard deviation: the misfit is the
+    distance of the BSA mean (to ``target.mean_tol``, default half a unit of the step)
+    and SD (to ``target.sd_tol``) from their targets, with the same penalty on a
+    correlation of weight and height below 0.3.
+
+    Returns
+    -------
+    ndarray
+        The heights, re-paired.
+    """
+    h = height.copy()
+    n = len(h)
+    mean_tol = target.mean_tol if target.mean_tol is not None else target.step / 2
+
+    def misfit(hh: np.ndarray) -> float:
+        b = mosteller(weight, hh)
+        r = np.corrcoef(weight, hh)[0, 1]
+        off_mean = max(0.0, abs(b.mean() - target.mean) - mean_tol * 0.8)
+        off_sd = max(0.0, abs(b.std(ddof=1) - target.sd) - target.sd_tol * 0.6)
+        return off_mean * 10 + off_sd * 10 + max(0.0, 0.3 - r)
+
+    cur = misfit(h)
+    pairs = rng.integers(0, n, size=(iters, 2))
+    for i, j in pairs:
+        if cur < 1e-12:
+            break
+        if i == j or h[i] == h[j]:
+            continue
+        h[i], h[j] = h[j], h[i]
+        new = misfit(h)
+        if new <= cur:
+            cur = new
+        else:
+            h[i], h[j] = h[j], h[i]
+    return h
+
+
 def mosteller(weight: np.ndarray, height: np.ndarray) -> np.ndarray:
     """Body surface area (m2) by Mosteller: sqrt(weight kg x height cm / 3600), 2 decimals.
 
@@ -206,6 +257,10 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
     # --- baseline disease --------------------------------------------------------------
     active0, renal = dz.baseline_descriptors(rng["disease"], arm_of, arms, _per_arm(arm_of, arms, lambda a: a.dnabind))
     sledai0 = (active0 * dz.WEIGHTS).sum(axis=1)
+    # The randomized trial's Tables 1 and 2, at the published size only.
+    calibrated = published and bool(spec.targets)
+    if calibrated:
+        sledai0 = _untreated_inside(sledai0, arm_of, untreated, arms)
     pga0 = dz.pga_scores(rng["pga"], sledai0, arm_of, arms, exact_mean=True)
 
     # --- demographics ------------------------------------------------------------------
@@ -222,22 +277,28 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
         zw = g.normal(size=m)
         zh = 0.6 * zw + 0.8 * g.normal(size=m)
         male = ~female[sel]
-        weight[sel] = match_quantiles(np.exp(0.18 * zw + 0.12 * male), arm.weight)
-        height[sel] = match_quantiles(zh + 1.2 * male, arm.height)
+        weight[sel] = _fit(g, np.exp(0.18 * zw + 0.12 * male), arm.weight)
+        height[sel] = _fit(g, zh + 1.2 * male, arm.height)
         if arm.bsa is not None and published:
-            height[sel] = fit_bsa(g, weight[sel], height[sel], arm.bsa)
+            fit = fit_bsa if isinstance(arm.bsa, Quantiles) else fit_bsa_moments
+            height[sel] = fit(g, weight[sel], height[sel], arm.bsa)
         durdis[sel] = _fit(g, np.exp(g.normal(np.log(45), 0.9, m)), arm.durdis)
         predbl[sel] = match_quantiles(sledai0[sel] + g.normal(0, 5, m), arm.predbl)
+        if arm.predbl_itt_median is not None:
+            predbl[sel] = _itt_median(predbl[sel], untreated[sel], arm.predbl.median, arm.predbl_itt_median)
     bsa = mosteller(weight, height)
 
     # --- concomitant drugs -------------------------------------------------------------
-    cm = {flag: np.zeros(n, dtype=bool) for flag in d.CONCOMITANT_DRUGS}
+    optional_drugs = [f for f in d.OPTIONAL_CONCOMITANT_DRUGS if any(f in a.cm for a in arms)]
+    cm = {flag: np.zeros(n, dtype=bool) for flag in (*d.CONCOMITANT_DRUGS, *optional_drugs)}
     g = rng["cm"]
     for k, arm in enumerate(arms):
         in_arm = arm_of == k
         m = int(in_arm.sum())
         taken = np.zeros(n, dtype=bool)
         for flag in IMMUNOSUPPRESSANTS:
+            if flag not in cm:
+                continue
             w = np.where(renal, 3.0, 1.0) if flag in ("CMCYCFL", "CMMMFFL") else None
             pick = choose(g, scale_count(arm.cm.get(flag, 0), arm.n, m), in_arm & ~taken, w)
             cm[flag] |= pick
@@ -286,11 +347,20 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
             if p.relapse is not None:
                 relapse_start[who] = p.relapse[0]
                 relapse_end[who] = np.inf if p.relapse[1] is None else p.relapse[1]
+    if calibrated:
+        _respect_ceilings(spec, arm_of, untreated, sledai0, u, weeks, onset, last_week, reason,
+                          relapse_start, relapse_end, haemolysis, worsen)
     reason[untreated] = "Withdrawal by subject"
     last_week[untreated] = weeks[0]
     observed = weeks[None, :] <= last_week[:, None]
     itt = ~untreated
     il2 = _per_arm(arm_of, arms, lambda a: a.dose > 0).astype(bool)
+    if calibrated:
+        status = _status(weeks, onset, relapse_start, relapse_end)
+        flares = _flare_subjects(spec, arm_of, itt, sledai0, onset, last_week, relapse_start, worsen, haemolysis)
+        extra = _flare_points(spec, flares, n, weeks)
+        active0 = _solve_baseline(rng["tables"], spec, active0, sledai0, arm_of, itt, observed, weeks, status, extra)
+        renal = renal | active0[:, [dz.IDX[c] for c in dz.RENAL]].any(axis=1)
 
     # --- disease course ----------------------------------------------------------------
     kin = {name: _per_arm(arm_of, arms, lambda a, name=name: getattr(a.kinetics, name)) for name in (
@@ -302,14 +372,24 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
         rng["course"], active0, weeks, kin["resolution"], kin["recurrence"], kin["recurrence_after"],
         speed, scale, onset, relapse_start, relapse_end,
     )
+    flare_day = np.full(n, np.nan)
+    if calibrated:
+        activity, flare_day = _apply_flares(spec, flares, activity, weeks, worsen)
+        activity = _calibrate_visits(rng["tables"], spec, activity, arm_of, itt, observed, weeks, status, extra)
     totals = dz.sledai_totals(activity)
     labs, ranges = ms.lab_values(
         rng["labs"], activity, weeks, kin["lab_tau"], kin["lab_drift"], kin["resolution"], speed,
         female, haemolysis, _per_arm(arm_of, arms, lambda a: a.dsdna_excess), il2,
         _per_arm(arm_of, arms, lambda a: a.dsdna_tau or a.kinetics.lab_tau),
     )
+    if calibrated:
+        labs = _calibrate_labs(spec, labs, activity, arm_of, itt, observed, weeks)
     bilag = dz.bilag_grades(rng["bilag"], activity, labs, haemolysis, renal)
     pga = dz.pga_course(rng["pga"], pga0, totals, haemolysis, worsen)
+    if calibrated:
+        bilag = _calibrate_bilag(rng["tables"], spec, bilag, activity, arm_of, itt, untreated, observed, weeks,
+                                 haemolysis, np.isfinite(flare_day))
+        pga = _calibrate_pga(rng["tables"], spec, pga, pga0, arm_of, itt, observed, weeks, haemolysis | worsen)
     manif = ms.manifestations(rng["manif"], activity, weeks, labs["HGB"], ranges["HGB"][0], kin["resolution"], speed)
     cyto = ms.cyto_values(
         rng["cyto"], weeks, observed, arm_of, kin["treg_peak"], kin["effector_drop"],
@@ -318,13 +398,17 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
     responding = weeks[None, :] >= onset[:, None]
     flare = (weeks[None, :] >= relapse_start[:, None]) & (weeks[None, :] < relapse_end[:, None])
     pred = ev.prednisone_course(rng["cm_course"], predbl, weeks, responding, kin["taper"], flare)
+    if calibrated:
+        pred = _calibrate_prednisone(rng["tables"], spec, pred, arm_of, itt, observed, weeks)
+    extra_labs = _optional_labs(rng["extra_labs"], spec, activity, arm_of, itt, observed, weeks, female, renal,
+                                age, il2, calibrated)
 
     # --- exposure and adverse events ---------------------------------------------------
     stop_day = np.where(np.isfinite(last_week) & (last_week < weeks[-1]), ev.visit_day(np.minimum(last_week, weeks[-1])), np.inf)
     ex = ev.exposure(rng["ex"], itt, stop_day, spec.courses)
     end_day = np.where(np.isfinite(last_week) & (last_week < weeks[-1]),
                        ev.visit_day(np.minimum(last_week, weeks[-1])) + 4, ev.visit_day(weeks[-1])).astype(int)
-    ae = ev.adverse_events(rng["ae"], arm_of, arms, itt, ex, end_day, reason == "Adverse event")
+    ae = ev.adverse_events(rng["ae"], arm_of, arms, itt, ex, end_day, reason == "Adverse event", flare_day)
 
     # --- dates -------------------------------------------------------------------------
     start = np.datetime64(spec.enrol_start, "D")
@@ -359,7 +443,7 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
         "BSABL": bsa,
         "DURDIS": durdis,
         "PREDBL": predbl,
-        **{flag: text(np.where(cm[flag], "Y", "N").astype(object)) for flag in d.CONCOMITANT_DRUGS},
+        **{flag: text(np.where(cm[flag], "Y", "N").astype(object)) for flag in cm},
     })
 
     labels = dict(spec.visits)
@@ -367,11 +451,15 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
     adsledai = frames.bds(list(dz.CODES), activity.astype(np.int64))
     adbilag = frames.bds(list(dz.BILAG), bilag, value="AVALC", levels=list(d.BILAG_GRADES))
     adpga = frames.bds(["PGA"], pga[:, :, None])
-    lab_vals = np.stack([labs[c] for c in ms.LAB_CODES], axis=2)
+    labs.update({c: v for c, (v, _) in extra_labs.items()})
+    ranges.update({c: r for c, (_, r) in extra_labs.items()})
+    lab_codes = [*ms.LAB_CODES, *extra_labs]
+    measures = {m.code: m for m in (*d.LAB_TESTS, *d.OPTIONAL_LAB_TESTS)}
+    lab_vals = np.stack([labs[c] for c in lab_codes], axis=2)
     adlb = frames.bds(
-        list(ms.LAB_CODES), lab_vals,
-        PARAM={m.code: m.label for m in d.LAB_TESTS}, AVALU={m.code: m.unit for m in d.LAB_TESTS},
-        ranges=np.stack([np.stack(ranges[c], axis=1) for c in ms.LAB_CODES], axis=1),
+        lab_codes, lab_vals,
+        PARAM={c: measures[c].label for c in lab_codes}, AVALU={c: measures[c].unit for c in lab_codes},
+        ranges=np.stack([np.stack(ranges[c], axis=1) for c in lab_codes], axis=1),
     )
     adcyto = frames.bds(
         list(ms.CYTO_CODES), np.stack([cyto[c] for c in ms.CYTO_CODES], axis=2),
@@ -389,6 +477,369 @@ def build_cohort(spec: CohortSpec, n: int, seed: int) -> dict[str, pd.DataFrame]
         "adcyto": adcyto, "admanif": admanif, "adcm": adcm, "adex": adex, "adae": adae,
     }
     return {name: _contract_order(name, df) for name, df in tables.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# the randomized trial's tables (at the published size only)
+
+
+def _target(spec: CohortSpec, arm: str, measure: str, week: int, population: str = "itt") -> VisitTarget | None:
+    for t in spec.targets:
+        if (t.arm, t.measure, t.week, t.population) == (arm, measure, week, population):
+            return t
+    return None
+
+
+def _target_weeks(spec: CohortSpec, arm: str, measure: str, population: str = "itt") -> list[int]:
+    return sorted({t.week for t in spec.targets if (t.arm, t.measure, t.population) == (arm, measure, population)})
+
+
+def _itt_median(values: np.ndarray, untreated: np.ndarray, median: float, itt_median: float) -> np.ndarray:
+    """Baseline doses whose median is ``median`` over everyone and ``itt_median`` over the
+    treated: the lower middle value becomes ``2 median - itt_median``, the upper
+    ``itt_median``, and the subjects never treated take values at or below the lower.
+
+    Examples
+    --------
+    >>> _itt_median(np.array([5.0, 10, 12.5, 12.5, 20, 30]), np.array([0, 0, 0, 0, 0, 1], bool), 12.5, 15).tolist()
+    [5.0, 10.0, 30.0, 15.0, 20.0, 10.0]
+    """
+    y = values.astype(float).copy()
+    n = len(y)
+    lo_i, hi_i = (n - 1) // 2, n // 2
+    lower_mid = 2 * median - itt_median
+    order = np.argsort(y, kind="stable")
+    y[order[:lo_i + 1]] = np.minimum(y[order[:lo_i + 1]], lower_mid)
+    y[order[lo_i]] = lower_mid
+    y[order[hi_i:]] = np.maximum(y[order[hi_i:]], itt_median)
+    y[order[hi_i]] = itt_median
+    # The untreated take the lowest values' places: swap with treated subjects at or below.
+    for i in np.flatnonzero(untreated):
+        if y[i] <= lower_mid:
+            continue
+        low = [j for j in order if not untreated[j] and y[j] <= lower_mid]
+        j = low[-1]
+        y[i], y[j] = y[j], y[i]
+    return y
+
+
+def _untreated_inside(totals: np.ndarray, arm_of: np.ndarray, untreated: np.ndarray, arms) -> np.ndarray:
+    """Baseline totals where no subject outside the treated holds an arm's minimum or
+    maximum alone (so Table 2's range, of the treated, is Table 1's): such a subject
+    trades totals with the treated subject holding the arm's median value."""
+    totals = totals.copy()
+    for k, _ in enumerate(arms):
+        sel = np.flatnonzero(arm_of == k)
+        for i in sel[untreated[sel]]:
+            v = totals[sel]
+            if (totals[i] == v.min() or totals[i] == v.max()) and (v == totals[i]).sum() == 1:
+                mid = sel[~untreated[sel]][np.argmin(np.abs(totals[sel[~untreated[sel]]] - np.median(v)))]
+                totals[i], totals[mid] = totals[mid], totals[i]
+    return totals
+
+
+def _visit_plans(spec: CohortSpec, arm: ArmSpec, sel: np.ndarray, itt: np.ndarray, observed: np.ndarray,
+                 weeks: np.ndarray, status: np.ndarray, extra: np.ndarray,
+                 reference: np.ndarray | None) -> list[tuple[int, tb.VisitPlan]]:
+    """The published follow-up visits of one arm as plans for
+    :func:`helpers.simulate.tables.solve_descriptors`."""
+    w_index = {int(w): i for i, w in enumerate(weeks)}
+    remission = {a: n_cr for a, _, n_cr in spec.renal}
+    plans = []
+    for week in _target_weeks(spec, arm.name, "SLEDAI"):
+        if week == 0:
+            continue
+        v = w_index[week]
+        counts = {t.measure: t.count for t in spec.targets
+                  if t.arm == arm.name and t.week == week and t.population == "itt" and t.measure in dz.IDX}
+        sl = _target(spec, arm.name, "SLEDAI", week)
+        dna = _target(spec, arm.name, "DSDNA", week)
+        plans.append((v, tb.VisitPlan(
+            observed=(itt & observed[:, v])[sel], responder=status[sel, v], counts=counts,
+            sledai=(sl.median, sl.low, sl.high),
+            dna_above=None if dna is None else dna.median > ms.REF_RANGE["DSDNA"][1],
+            n_remission=remission.get(arm.name) if week == spec.renal_week else None,
+            extra=extra[sel, v], reference=None if reference is None else reference[:, v, :],
+        )))
+    return plans
+
+
+def _solve_baseline(rng: np.random.Generator, spec: CohortSpec, active0: np.ndarray, totals0: np.ndarray,
+                    arm_of: np.ndarray, itt: np.ndarray, observed: np.ndarray, weeks: np.ndarray,
+                    status: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Baseline descriptors meeting Table 2's baseline counts, the nephritis subgroup and
+    the side of the anti-dsDNA median, chosen together with the published follow-up
+    visits so that those can be met too (see
+    :func:`helpers.simulate.tables.solve_descriptors`)."""
+    out = active0.copy()
+    renal = {arm: n_sub for arm, n_sub, _ in spec.renal}
+    for k, arm in enumerate(spec.arms):
+        sel = np.flatnonzero(arm_of == k)
+        counts = {t.measure: t.count for t in spec.targets
+                  if t.arm == arm.name and t.week == 0 and t.population == "itt" and t.measure in dz.IDX}
+        dna = _target(spec, arm.name, "DSDNA", 0)
+        plans = [p for _, p in _visit_plans(spec, arm, sel, itt, observed, weeks, status, extra, None)]
+        out[sel], _ = tb.solve_descriptors(
+            rng, active0[sel], totals0[sel].astype(int), itt[sel], counts, renal.get(arm.name),
+            None if dna is None else dna.median > ms.REF_RANGE["DSDNA"][1], plans,
+        )
+    return out
+
+
+def _status(weeks: np.ndarray, onset: np.ndarray, relapse_start: np.ndarray, relapse_end: np.ndarray) -> np.ndarray:
+    """Whether each subject's SLEDAI is down by 4 or more at each week (response pattern)."""
+    w = weeks[None, :]
+    return (w >= onset[:, None]) & ~((w >= relapse_start[:, None]) & (w < relapse_end[:, None]))
+
+
+def _fits(i: int, pattern_of: int, caps: dict[int, float], seen: np.ndarray, status: np.ndarray,
+          sledai0: np.ndarray, w_index: dict[int, int]) -> bool:
+    """Whether subject ``i`` can take the response pattern of subject ``pattern_of``: at
+    every week with a published SLEDAI maximum where that pattern is seen and not
+    responding, the baseline is at most the maximum + 3."""
+    for w, high in caps.items():
+        v = w_index[w]
+        if seen[pattern_of, v] and not status[pattern_of, v] and sledai0[i] > high + 3:
+            return False
+    return True
+
+
+def _respect_ceilings(spec: CohortSpec, arm_of: np.ndarray, untreated: np.ndarray, sledai0: np.ndarray,
+                      u: np.ndarray, weeks: np.ndarray, onset: np.ndarray, last_week: np.ndarray,
+                      reason: np.ndarray, relapse_start: np.ndarray, relapse_end: np.ndarray,
+                      haemolysis: np.ndarray, worsen: np.ndarray) -> None:
+    """Swap response patterns (in place) so that nobody whose SLEDAI must stay within 3
+    points of baseline has a baseline above the published maximum + 3 at that week: a
+    non-responder at 27 cannot be at most 16 at week 12. The subject takes the pattern
+    (and the latent responsiveness ``u``) of the responder with the nearest ``u`` whose
+    baseline fits."""
+    arrays = (onset, last_week, reason, relapse_start, relapse_end)
+    rows = (haemolysis, worsen)
+    w_index = {int(w): i for i, w in enumerate(weeks)}
+    for k, arm in enumerate(spec.arms):
+        caps = {w: t.high for w in (12, 24) if (t := _target(spec, arm.name, "SLEDAI", w)) and t.high is not None}
+        if not caps:
+            continue
+        members = np.flatnonzero((arm_of == k) & ~untreated)
+        for _ in range(len(members)):
+            status = _status(weeks, onset, relapse_start, relapse_end)
+            seen = weeks[None, :] <= last_week[:, None]
+            bad = [i for i in members if not _fits(i, i, caps, seen, status, sledai0, w_index)]
+            if not bad:
+                break
+            i = bad[0]
+            plain = ~(haemolysis | worsen).any(axis=1)
+            cand = [j for j in members if j != i and plain[j] and plain[i]
+                    and _fits(i, j, caps, seen, status, sledai0, w_index)
+                    and _fits(j, i, caps, seen, status, sledai0, w_index)]
+            if not cand:
+                raise RuntimeError(f"{arm.name}: no response pattern fits subject {i}'s baseline SLEDAI")
+            j = min(cand, key=lambda c: abs(u[c] - u[i]))
+            # The latent responsiveness goes with the pattern, so responders still expand
+            # Treg most and resolve fastest.
+            u[i], u[j] = u[j], u[i]
+            for a in arrays:
+                a[i], a[j] = a[j], a[i]
+            for r in rows:
+                r[[i, j]] = r[[j, i]]
+
+
+def _flare_subjects(spec: CohortSpec, arm_of: np.ndarray, itt: np.ndarray, sledai0: np.ndarray, onset: np.ndarray,
+                    last_week: np.ndarray, relapse_start: np.ndarray, worsen: np.ndarray,
+                    haemolysis: np.ndarray) -> dict[int, int]:
+    """The subject of each arm's planned flare (``ArmSpec.flare_new``): the never-responding
+    completer with the highest baseline SLEDAI-2K."""
+    out = {}
+    for k, arm in enumerate(spec.arms):
+        if not arm.flare_new:
+            continue
+        pool = np.flatnonzero((arm_of == k) & itt & ~np.isfinite(onset) & ~np.isfinite(last_week)
+                              & ~np.isfinite(relapse_start) & ~worsen.any(axis=1) & ~haemolysis.any(axis=1))
+        out[k] = int(pool[np.argmax(sledai0[pool])])
+    return out
+
+
+def _flare_points(spec: CohortSpec, flares: dict[int, int], n: int, weeks: np.ndarray) -> np.ndarray:
+    """Points the planned new descriptors add to each subject's SLEDAI-2K, ``(n, V)``."""
+    extra = np.zeros((n, len(weeks)))
+    for k, i in flares.items():
+        for code, week in spec.arms[k].flare_new:
+            extra[i, weeks >= week] += dz.WEIGHTS[dz.IDX[code]]
+    return extra
+
+
+def _apply_flares(spec: CohortSpec, flares: dict[int, int], activity: np.ndarray, weeks: np.ndarray,
+                  worsen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The planned new descriptors switched on (the PGA worsens with them); each subject's
+    flare start day (NaN: none)."""
+    activity = activity.copy()
+    flare_day = np.full(len(activity), np.nan)
+    for k, i in flares.items():
+        for code, week in spec.arms[k].flare_new:
+            activity[i, weeks >= week, dz.IDX[code]] = True
+        first = min(week for _, week in spec.arms[k].flare_new)
+        flare_day[i] = first * 7 + 1 - 4
+        worsen[i, weeks >= first] = True
+    return activity, flare_day
+
+
+def _calibrate_visits(rng: np.random.Generator, spec: CohortSpec, activity: np.ndarray, arm_of: np.ndarray,
+                      itt: np.ndarray, observed: np.ndarray, weeks: np.ndarray, status: np.ndarray,
+                      extra: np.ndarray) -> np.ndarray:
+    """Descriptors at Table 2's follow-up weeks, as close to the disease course as the
+    published counts, SLEDAI medians and ranges and response statuses allow (baseline
+    fixed; see :func:`helpers.simulate.tables.solve_descriptors`)."""
+    activity = activity.copy()
+    for k, arm in enumerate(spec.arms):
+        sel = np.flatnonzero(arm_of == k)
+        base = activity[sel, 0, :] & ~(extra[sel, :1] > 0)  # new flare descriptors are not baseline
+        new = activity[sel] & ~activity[sel, :1, :]
+        reference = activity[sel] & ~new
+        plans = _visit_plans(spec, arm, sel, itt, observed, weeks, status, extra, reference)
+        _, solved = tb.solve_descriptors(rng, base, (base * dz.WEIGHTS).sum(axis=1), itt[sel], None, None, None,
+                                         [p for _, p in plans], fix_baseline=True)
+        for (v, p), got in zip(plans, solved, strict=True):
+            rows = sel[p.observed]
+            activity[rows, v, :] = got[p.observed] | new[p.observed, v, :]
+    return activity
+
+
+def _calibrate_labs(spec: CohortSpec, labs: dict[str, np.ndarray], activity: np.ndarray, arm_of: np.ndarray,
+                    itt: np.ndarray, observed: np.ndarray, weeks: np.ndarray) -> dict[str, np.ndarray]:
+    """Anti-dsDNA on Table 2's medians and ranges (2 decimals), and 24-hour proteinuria
+    strictly below 0.5 g where the descriptor is inactive (a complete renal response
+    needs < 0.5)."""
+    labs = dict(labs)
+    dsdna = labs["DSDNA"].copy()
+    for k, arm in enumerate(spec.arms):
+        targets = {t.week: (t.median, t.low, t.high) for t in spec.targets
+                   if t.arm == arm.name and t.measure == "DSDNA" and t.population == "itt"}
+        if not targets:
+            continue
+        sel = np.flatnonzero((arm_of == k) & itt)
+        dsdna[sel] = tb.calibrate_lab(dsdna[sel], weeks, observed[sel], targets, 2,
+                                      cut=ms.REF_RANGE["DSDNA"][1], active=activity[sel, :, dz.IDX["DNABIND"]])
+    labs["DSDNA"] = dsdna
+    prot = activity[:, :, dz.IDX["PROTEIN"]]
+    labs["UPROT"] = np.where(~prot & (labs["UPROT"] >= 0.5), 0.49, labs["UPROT"])
+    return labs
+
+
+def _calibrate_bilag(rng: np.random.Generator, spec: CohortSpec, g: np.ndarray, activity: np.ndarray,
+                     arm_of: np.ndarray, itt: np.ndarray, untreated: np.ndarray, observed: np.ndarray,
+                     weeks: np.ndarray, haemolysis: np.ndarray, flare: np.ndarray) -> np.ndarray:
+    """BILAG-2004 grades with Tables 1 and 2's "A or 2B" counts and score medians (see
+    :func:`helpers.simulate.tables.calibrate_bilag`)."""
+    g = g.copy()
+    coding = d.BILAG_CODINGS[spec.bilag_coding]
+    no_raise = np.array([c == "RENAL" for c in dz.BILAG])  # the nephritis subgroup stays as the labs say
+    for k, arm in enumerate(spec.arms):
+        sel = np.flatnonzero(arm_of == k)
+        count = _target(spec, arm.name, "A2B", 0, "randomized")
+        med = _target(spec, arm.name, "BILAG", 0, "randomized")
+        g[sel, 0] = tb.calibrate_bilag(rng, g[sel, 0], None, count and count.count, med and med.median, coding,
+                                       np.zeros(len(sel), dtype=bool), untreated[sel], no_raise)
+    # Later visits never more active than the new baseline; the planned flares again.
+    g[:, 1:] = np.maximum(g[:, 1:], g[:, :1])
+    h = dz.BILAG.index("HAEM")
+    g[:, :, h] = np.where(haemolysis, dz.A, g[:, :, h])
+    neuro_new = activity[:, :, [dz.IDX[c] for c in dz.NEURO if c != "VISUAL"]].any(axis=2) & flare[:, None]
+    g[:, :, dz.BILAG.index("NEURO")] = np.where(neuro_new, dz.A, g[:, :, dz.BILAG.index("NEURO")])
+    w_index = {int(w): i for i, w in enumerate(weeks)}
+    for k, arm in enumerate(spec.arms):
+        for week in sorted(set(_target_weeks(spec, arm.name, "A2B")) | set(_target_weeks(spec, arm.name, "BILAG"))):
+            if week == 0:
+                continue
+            v = w_index[week]
+            sel = np.flatnonzero((arm_of == k) & itt & observed[:, v])
+            count = _target(spec, arm.name, "A2B", week)
+            med = _target(spec, arm.name, "BILAG", week)
+            fixed = haemolysis[sel, v] | flare[sel]
+            g[sel, v] = tb.calibrate_bilag(rng, g[sel, v], g[sel, 0], count and count.count, med and med.median,
+                                           coding, fixed, None, no_raise)
+    return g
+
+
+def _calibrate_pga(rng: np.random.Generator, spec: CohortSpec, pga: np.ndarray, pga0: np.ndarray, arm_of: np.ndarray,
+                   itt: np.ndarray, observed: np.ndarray, weeks: np.ndarray, planned: np.ndarray) -> np.ndarray:
+    """PGA on Table 2's follow-up medians, never 0.3 above baseline unless planned."""
+    pga = pga.copy()
+    w_index = {int(w): i for i, w in enumerate(weeks)}
+    for k, arm in enumerate(spec.arms):
+        for week in _target_weeks(spec, arm.name, "PGA"):
+            if week == 0:
+                continue
+            v = w_index[week]
+            sel = np.flatnonzero((arm_of == k) & itt & observed[:, v])
+            x = pga[sel, v]
+            fixed = planned[sel, v]
+            hi = np.where(fixed, x, np.maximum(np.minimum(3.0, snap(pga0[sel] + 0.2, 0.1)), x))
+            lo = np.where(fixed, x, 0.0)
+            pga[sel, v] = fit_median_bounded(x, lo, hi, _target(spec, arm.name, "PGA", week).median, 0.1, rng)
+    return pga
+
+
+def _calibrate_prednisone(rng: np.random.Generator, spec: CohortSpec, pred: np.ndarray, arm_of: np.ndarray,
+                          itt: np.ndarray, observed: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+    """Prednisone on Table 2's follow-up medians and ranges."""
+    pred = pred.copy()
+    for k, arm in enumerate(spec.arms):
+        targets = {t.week: (t.median, t.low, t.high) for t in spec.targets
+                   if t.arm == arm.name and t.measure == "PREDDOSE" and t.population == "itt" and t.week != 0}
+        if targets:
+            sel = np.flatnonzero((arm_of == k) & itt)
+            pred[sel] = tb.calibrate_prednisone(rng, pred[sel], weeks, observed[sel], targets)
+    return pred
+
+
+def _optional_labs(rng: np.random.Generator, spec: CohortSpec, activity: np.ndarray, arm_of: np.ndarray,
+                   itt: np.ndarray, observed: np.ndarray, weeks: np.ndarray, female: np.ndarray,
+                   renal: np.ndarray, age: np.ndarray, il2: np.ndarray,
+                   calibrated: bool) -> dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+    """The optional ``adlb`` tests a cohort carries (``CohortSpec.optional_labs``): values
+    ``(n, V)`` and reference ranges (ANRLO, ANRHI) by code."""
+    n, V = observed.shape
+    out: dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+    if not spec.optional_labs:
+        return out
+    none = np.full(n, np.nan)
+    creat = tb.creatinine_values(rng, female, activity[:, 0, dz.IDX["PROTEIN"]], V)
+    lln = np.where(female, 45.0, 59.0)
+    uln = np.where(female, 84.0, 104.0)
+    if "CREAT" in spec.optional_labs:
+        out["CREAT"] = (creat, (lln, uln))
+    if "EGFR" in spec.optional_labs:
+        out["EGFR"] = (np.round(_ckd_epi(creat, age, female)), (np.full(n, 90.0), none))
+    if "ANA" in spec.optional_labs:
+        groups = []
+        if calibrated:
+            for k, arm in enumerate(spec.arms):
+                counts = {t.week: t.count for t in spec.targets
+                          if t.arm == arm.name and t.measure == "ANADECR" and t.population == "itt" and t.week != 0}
+                if counts:
+                    groups.append(((arm_of == k) & itt, counts))
+        out["ANA"] = (tb.ana_titres(rng, weeks, observed, groups), (np.zeros(n), np.full(n, 80.0)))
+    if "ANUA" in spec.optional_labs:
+        anua = tb.anua_values(rng, activity[:, 0, dz.IDX["DNABIND"]], weeks, il2)
+        if calibrated:
+            for k, arm in enumerate(spec.arms):
+                targets = {t.week: (t.median, t.low, t.high) for t in spec.targets
+                           if t.arm == arm.name and t.measure == "ANUA" and t.population == "itt"}
+                if targets:
+                    sel = np.flatnonzero((arm_of == k) & itt)
+                    anua[sel] = tb.calibrate_lab(anua[sel], weeks, observed[sel], targets, 2)
+        out["ANUA"] = (np.round(anua, 2), (np.zeros(n), np.full(n, 20.0)))
+    return out
+
+
+def _ckd_epi(creat: np.ndarray, age: np.ndarray, female: np.ndarray) -> np.ndarray:
+    """CKD-EPI 2021 eGFR, ``(n, V)``, as :func:`helpers.derive.derive_egfr` computes it."""
+    sex = np.where(female, "F", "M")
+    kappa = np.array([d.CKD_EPI_2021[s]["kappa"] for s in sex])[:, None]
+    alpha = np.array([d.CKD_EPI_2021[s]["alpha"] for s in sex])[:, None]
+    factor = np.array([d.CKD_EPI_2021[s]["factor"] for s in sex])[:, None]
+    ratio = creat / d.CREATININE_UMOL_PER_MGDL / kappa
+    return 142.0 * np.minimum(ratio, 1.0) ** alpha * np.maximum(ratio, 1.0) ** -1.200 * 0.9938 ** age[:, None] * factor
 
 
 class _Frames:
@@ -467,7 +918,7 @@ PARAM_ORDER: dict[str, list[str]] = {
     "adsledai": list(dz.CODES),
     "adbilag": list(dz.BILAG),
     "adpga": ["PGA"],
-    "adlb": list(ms.LAB_CODES),
+    "adlb": [*ms.LAB_CODES, *(m.code for m in d.OPTIONAL_LAB_TESTS)],
     "adcyto": list(ms.CYTO_CODES),
     "admanif": list(ms.MANIF_CODES),
     "adcm": ["PREDDOSE"],

@@ -35,6 +35,10 @@ HGB_RANGE: dict[str, tuple[float, float]] = {"F": (115.0, 150.0), "M": (130.0, 1
 #: Decimal places each value is recorded with.
 LAB_DECIMALS: dict[str, int] = {"DSDNA": 1, "C3": 2, "C4": 2, "UPROT": 2, "WBC": 2, "LYMPH": 2, "PLAT": 0, "HGB": 0}
 CYTO_DECIMALS = 2
+#: Decimal places each test is written with: anti-dsDNA to two (the randomized trial
+#: publishes 1783.15 IU/mL; values drawn with one are written unchanged), and the
+#: optional tests.
+LAB_WRITE_DECIMALS: dict[str, int] = {**LAB_DECIMALS, "DSDNA": 2, "UPCR": 0, "CREAT": 0, "EGFR": 0, "ANA": 0, "ANUA": 2}
 LAB_CODES: tuple[str, ...] = tuple(m.code for m in d.LAB_TESTS)
 CYTO_CODES: tuple[str, ...] = tuple(m.code for m in d.CYTO_SUBSETS)
 MANIF_CODES: tuple[str, ...] = tuple(m.code for m in d.MANIFESTATIONS)

@@ -22,7 +22,7 @@ from helpers.data import contract as ct
 from helpers.data.config import read_cohort_config
 from helpers.errors import ConfigError
 from helpers.simulate.generate import generate_cohort, sort_rows
-from helpers.simulate.measures import CYTO_DECIMALS, LAB_DECIMALS
+from helpers.simulate.measures import CYTO_DECIMALS, LAB_WRITE_DECIMALS
 from helpers.simulate.spec import get_spec
 
 #: Decimal places of each float column when written: an int, or a dict by PARAMCD.
@@ -34,7 +34,7 @@ DECIMALS: dict[tuple[str, str], int | dict[str, int]] = {
     ("adsl", "DURDIS"): 1,
     ("adsl", "PREDBL"): 2,
     ("adpga", "AVAL"): 1,
-    ("adlb", "AVAL"): LAB_DECIMALS,
+    ("adlb", "AVAL"): LAB_WRITE_DECIMALS,
     ("adlb", "ANRLO"): 2,
     ("adlb", "ANRHI"): 2,
     ("adcyto", "AVAL"): CYTO_DECIMALS,
