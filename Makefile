@@ -14,10 +14,15 @@ BUILD_OPTS ?=
 # Extra options for pytest, e.g. PYTEST_OPTS="-k sri -x".
 PYTEST_OPTS ?=
 
-.PHONY: book test lint data check-data browser clean constraints help
+# Port of the preview server (`make serve`), on 127.0.0.1 only.
+PORT ?= 8000
+
+.PHONY: book serve pdf test lint data check-data browser clean constraints help
 
 help:
 	@echo "make book [COHORT=<name>]   build a cohort's site (default $(COHORT))"
+	@echo "make serve [COHORT=<name>]  build, serve on http://127.0.0.1:$(PORT)/ and rebuild on every change"
+	@echo "make pdf [COHORT=<name>]    build a cohort's site and print it as book.pdf (installs Chromium if missing)"
 	@echo "make test                   run the whole test suite"
 	@echo "make data                   regenerate the simulated cohorts"
 	@echo "make lint                   ruff and the import layers (lint-imports)"
@@ -36,6 +41,15 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 book: $(STAMP)
 	$(BIN)/python -m helpers build $(COHORT) $(BUILD_OPTS)
+
+# The live preview: Ctrl-C stops it and its kernels.
+serve: $(STAMP)
+	$(BIN)/python -m helpers serve $(COHORT) --port $(PORT)
+
+# The book as a PDF, <site>/book.pdf: the site, then its single-page HTML printed by
+# Debian's Chromium (the browser target installs it, as for `make test`).
+pdf: $(STAMP) browser
+	$(BIN)/python -m helpers build $(COHORT) --pdf $(BUILD_OPTS)
 
 # Browser tests drive Debian's Chromium; install it when it is missing.
 browser:

@@ -69,13 +69,50 @@ def run_measured(cmd: list[str], cwd: Path = ROOT, env: dict | None = None, poll
     return Run(seconds, peak)
 
 
+#: What of the repository a build of a cohort reads, besides the package and the cohort.
+BOOK = ("chapters", "_config.yml", "_toc.yml", "_static", "references.bib", "intro.md", "references.md",
+        "rerunning.md")
+
+
+def frozen_book(dest: Path, cohort: str | None = None) -> tuple[Path, dict]:
+    """A copy of the book at ``dest`` (its pages, configuration, chapters and, when
+    named, the cohort's folder) with a copy of the ``helpers`` package in
+    ``dest/src``, and the environment that makes every process of a build (the build,
+    its kernels, a preview server) import that copy.
+
+    The benchmarks run on a machine where the package may be edited meanwhile: an edit
+    would change the package's hash, so that a rebuild meant to find nothing changed
+    would run every chapter again (and a server would restart its kernels). The copy is
+    what they measure; the package's source is copied, not its installed metadata.
+    """
+    fresh(dest)
+    for name in BOOK:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        elif src.is_file():
+            shutil.copy2(src, dest / name)
+    if cohort is not None:
+        shutil.copytree(ROOT / "data" / cohort, dest / "data" / cohort)
+    shutil.copytree(ROOT / "src" / "helpers", dest / "src" / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest, {"PYTHONPATH": str(dest / "src")}
+
+
 def build_cmd(cohort: str | Path, output: Path, work: Path, *extra: str) -> list[str]:
     return [PYTHON, "-m", "helpers", "build", str(cohort), "--output", str(output), "--work-dir", str(work), *extra]
 
 
 def fresh(path: Path) -> Path:
-    if path.exists():
+    """``path`` gone, ready to be made anew (a published site is a link to a version
+    folder beside it: both go)."""
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
         shutil.rmtree(path)
+    versions = path.parent / f".{path.name}.versions"
+    if versions.is_dir():
+        shutil.rmtree(versions)
     return path
 
 

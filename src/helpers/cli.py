@@ -1,4 +1,4 @@
-"""Command line: build a cohort's site, compare two builds, regenerate or validate data,
+"""Command line: build a cohort's site, serve it live, compare two builds, regenerate or validate data,
 print the contract.
 
 Run ``python -m helpers --help`` (or ``python -m helpers build --help``) for the options.
@@ -61,8 +61,29 @@ def _cmd_build(args: argparse.Namespace) -> int:
         blind=args.blind,
         root=Path(args.root) if args.root else None,
         baseline=args.baseline,
+        pdf=args.pdf,
     )
     return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from helpers.publish.serve import serve
+
+    # The same command, to start the server anew when its own code changes.
+    again = [sys.executable, "-m", "helpers", *args.argv]
+    return serve(args.cohort, root=Path(args.root) if args.root else None, port=args.port, data_dir=args.data_dir,
+                 workers=args.jobs, poll=args.poll, restart_argv=again)
+
+
+def _port(text: str) -> int:
+    """``--port``: 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value}")
+    return value
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -201,7 +222,31 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--baseline", metavar="SITE_OR_RESULTS",
                    help="add an appendix page 'Changes since <baseline>': every result that differs from this "
                         "built site or results.json file (see the compare command)")
+    b.add_argument("--pdf", action="store_true",
+                   help="also print the book as <output>/book.pdf: its single-page HTML printed by Debian's "
+                        "Chromium at /usr/bin/chromium (`make pdf` installs it); reused while the site is unchanged")
     b.set_defaults(func=_cmd_build)
+
+    srv = sub.add_parser(
+        "serve",
+        help="build a cohort's site, serve it on 127.0.0.1 and rebuild it on every change",
+        description=(
+            "Build a cohort's site (as the build command does, into the same folders), serve it on "
+            "127.0.0.1 only, and rebuild what a change touches whenever a chapter, the helpers source, "
+            "the cohort's config or data or a page of the book changes; open pages reload. Kernels stay "
+            "warm between builds (one per core). Each chapter page gets a parameter panel that reruns "
+            "the chapter with other values into a preview copy (never the published site). Ctrl-C stops "
+            "the server and its kernels."
+        ),
+    )
+    srv.add_argument("cohort", nargs="?", default="nct02084238",
+                     help="cohort name under data/ or a folder holding cohort.yml (default: nct02084238)")
+    srv.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")
+    srv.add_argument("--data-dir", help="read the cohort's tables from this folder instead")
+    srv.add_argument("--jobs", "-j", type=int, help="kernels kept warm (default: one per core)")
+    srv.add_argument("--root", help="the book to serve (a folder with _config.yml and chapters/; default: this repository)")
+    srv.add_argument("--poll", type=float, default=0.5, help="seconds between two looks at the watched files (default 0.5)")
+    srv.set_defaults(func=_cmd_serve)
 
     cmp = sub.add_parser(
         "compare",
@@ -248,6 +293,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         return args.func(args)
     except HelpersError as exc:

@@ -253,7 +253,10 @@ def build_book(
     profile: str | None = None,
     blind: bool = False,
     baseline: str | Path | None = None,
+    pdf: bool = False,
     log: Callable[[str], None] = print,
+    pool=None,
+    renderer=None,
 ) -> BuildReport:
     """Build one cohort's site.
 
@@ -291,6 +294,16 @@ def build_book(
         A built site or a ``results.json`` file: the site gets an appendix page
         "Changes since <baseline>" listing every result that differs from it
         (:mod:`helpers.publish.compare`). It is read before anything is written.
+    pdf : bool
+        After publishing, print the book as ``<output>/book.pdf``: its single-page HTML
+        printed by Debian's Chromium (:mod:`helpers.publish.pdf`), reused when the site
+        did not change. A failure there is a :class:`BuildError`; the site stays published.
+    pool : helpers.publish.execute.KernelPool, optional
+        Resident kernels to execute the chapters on (the preview server's); they are
+        left running. Default: start kernels for this build and stop them after it.
+    renderer : helpers.publish.render.ResidentRenderer, optional
+        Resident Sphinx applications to render with (the preview server's). Default: a
+        new Sphinx application for this build.
 
     Returns
     -------
@@ -343,8 +356,17 @@ def build_book(
             BuildLock(out_dir.parent / f".{out_dir.name}.lock", wait=wait, log=progress):
         if force:
             _clear_work(work)
-        return _build_locked(config, root, data_override, out_dir, work, landing, workers, force, overrides, progress,
-                             base)
+        report = _build_locked(config, root, data_override, out_dir, work, landing, workers, force, overrides,
+                               progress, base, resident=(pool, renderer))
+        if pdf:
+            from helpers.publish.pdf import PdfError, write_book_pdf
+
+            try:
+                write_book_pdf(work / "book", out_dir, work / "pdf", title=config.title,
+                               banner_html=stage.banner_text(config), force=force, log=progress)
+            except PdfError as exc:
+                raise BuildError(f"the site was published, but its PDF could not be printed: {exc}") from exc
+        return report
 
 
 @dataclass(frozen=True)
@@ -381,7 +403,7 @@ def _clear_work(work: Path) -> None:
 
 def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, out_dir: Path, work: Path,
                   landing: Path, workers: int | None, force: bool, overrides: Mapping, progress: Progress,
-                  baseline: Baseline | None = None) -> BuildReport:
+                  baseline: Baseline | None = None, resident: tuple = (None, None)) -> BuildReport:
     """The build proper, under the cohort's lock (see :func:`build_book`)."""
     staging = work / "book"
     report = BuildReport(config.name, out_dir)
@@ -426,7 +448,11 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     # the validated cache instead of parsing and checking the files again.
     need_validation = not _validated_cache_intact(work, data_key, config, validated)
     pool = None
-    if to_run:
+    resident_pool, resident_renderer = resident  # the preview server's, kept between builds
+    if to_run and resident_pool is not None:
+        pool = resident_pool
+        pool.use_validated_cache(validated)
+    elif to_run:
         n = min(workers or os.cpu_count() or 1, len(to_run))
         progress(f"starting {n} kernel(s) for {len(to_run)} chapter(s)")
         from helpers.publish.execute import ChapterPool, WarmKernel
@@ -439,7 +465,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
             queries.to_csv(queries_csv, index=False)
             cache.write_json(work / "data.json", {"key": data_key, "files": _file_sizes(validated)})
     except BaseException:
-        if pool:
+        if pool and pool is not resident_pool:
             pool.close()
         raise
     import pandas as pd
@@ -452,7 +478,8 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
         from helpers.publish.render import Renderer
 
         _stage_config(staging, root, config, queries, changes=baseline is not None)
-        renderer = Renderer(staging, fresh=force)
+        renderer = (resident_renderer.for_staging(staging, fresh=force) if resident_renderer is not None
+                    else Renderer(staging, fresh=force))
         results = _execute(pool, to_run, root, work, progress)
         report.executed = [p.name for p in to_run]
         failed = [r for r in results if not r.ok]
@@ -476,6 +503,8 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     prov = staging / "appendix" / "provenance.md"
     prov.write_text(prov.read_text(encoding="utf-8").replace(provenance.DATE_PLACEHOLDER, date), encoding="utf-8")
+    if renderer is None and resident_renderer is not None:
+        renderer = resident_renderer.for_staging(staging, fresh=force)
     html = _render(renderer or _new_renderer(staging, force), progress)
     report.rendered = True
 
@@ -620,9 +649,9 @@ def plan_results(config: CohortConfig) -> dict[str, object]:
             "data_cutoff": config.data_cutoff, "database_lock": config.database_lock, "dummy_randomization": config.blinded}
 
 
-def _appendix(queries, changes: bool = False) -> list[str]:
-    return (["appendix/provenance"] + (["appendix/data-queries"] if len(queries) else [])
-            + (["appendix/changes"] if changes else []))
+def _appendix(queries, changes: bool = False, reproduction: bool = False) -> list[str]:
+    return ((["appendix/reproduction"] if reproduction else []) + ["appendix/provenance"]
+            + (["appendix/data-queries"] if len(queries) else []) + (["appendix/changes"] if changes else []))
 
 
 def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, changes: bool = False) -> list[Path]:
@@ -630,11 +659,14 @@ def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, chan
     bibliography, the static files and the (possibly still empty) ``_extra`` folder.
     ``changes``: the table of contents lists the ``--baseline`` page.
     Returns the files written."""
+    from helpers.publish.reproduce import published_file
+
+    reproduction = published_file(config.folder) is not None  # the cohort's published.yml: a page
     base_cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     base_toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     staged = [staging / "_config.yml", staging / "_toc.yml"]
     stage.write_if_changed(staged[0], yaml.safe_dump(stage.book_config(base_cfg, config), sort_keys=False, allow_unicode=True))
-    stage.write_if_changed(staged[1], yaml.safe_dump(stage.book_toc(base_toc, config.chapters, _appendix(queries, changes)),
+    stage.write_if_changed(staged[1], yaml.safe_dump(stage.book_toc(base_toc, config.chapters, _appendix(queries, changes, reproduction)),
                                                      sort_keys=False))
     for name in stage.BOOK_SOURCES:
         src = root / name
@@ -678,8 +710,11 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
         results_meta,
         results_meta_json,
     )
+    from helpers.publish.reproduce import stage_reproduction
 
-    published = {**results, **plan_results(config)}
+    # Does the data reproduce the publication? (the cohort's published.yml, if any)
+    reproduction, reproduced = stage_reproduction(config, results)
+    published = {**results, **plan_results(config), **reproduced}
     put("_extra/results.json", results_json(published))
     # Beside it, what is known of each result: its chapter and the digits the pages
     # show it with (the chapters' and the landing page's glue format specs).
@@ -705,6 +740,8 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
         {p.name: p.key for p in plans}, versions, provenance.git_commit(root),
     )
     put("appendix/provenance.md", page)
+    if reproduction is not None:
+        put("appendix/reproduction.md", reproduction)
     if len(queries):
         put("appendix/data-queries.md", provenance.data_queries_page(queries))
     stage.remove_stale(staging, staged + [staging / "_build"])  # keep Sphinx's own output

@@ -29,6 +29,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -529,3 +530,114 @@ def write_comparison_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     diff["a"] = [cell(v, s == "added") for v, s in zip(diff["a"], diff["status"], strict=True)]
     diff["b"] = [cell(v, s == "removed") for v, s in zip(diff["b"], diff["status"], strict=True)]
     return _write_text(Path(path), neutralise_formulas(diff).to_csv(index=False, lineterminator="\n"))
+
+
+# ---------------------------------------------------------------------------------------
+# a published figure, at the rounding it was published with
+
+#: How a published figure was rounded (``published.yml`` ``rounding``, see
+#: :mod:`helpers.publish.reproduce`): printed in full (a count), to a number of
+#: decimals, as a percentage of a fraction, or as a p-value.
+PUBLISHED_ROUNDINGS: tuple[str, ...] = ("exact", "decimals", "percent", "p_value")
+#: The bounds a paper may print instead of a value ("p < 0.001").
+PUBLISHED_BOUNDS: tuple[str, ...] = ("<", ">")
+
+
+def compare_published(
+    computed: object,
+    published: float,
+    rounding: str = "exact",
+    decimals: int | None = None,
+    bound: str | None = None,
+) -> tuple[bool, str]:
+    """Whether a computed result gives a published figure at the rounding it was
+    published with.
+
+    The same engine as :func:`compare_results` (this module), for the other question a
+    build answers: not "did the results change?" but "does the data reproduce the
+    paper?" (:mod:`helpers.publish.reproduce`).
+
+    Parameters
+    ----------
+    computed : number
+        The book's value: a fraction (0.5517) when the paper printed a percentage.
+    published : number
+        The figure as printed: ``55.17`` for "55.17%", ``0.052`` for "p = 0.052",
+        ``0.001`` for "p < 0.001" (with ``bound="<"``).
+    rounding : {"exact", "decimals", "percent", "p_value"}
+        ``exact``: printed in full (a count); ``decimals``: rounded to ``decimals``;
+        ``percent``: the computed fraction times 100, rounded to ``decimals``;
+        ``p_value``: a p-value rounded to ``decimals``.
+    decimals : int
+        The decimals printed (required unless ``exact``).
+    bound : {"<", ">"}, optional
+        The paper printed a bound, not a value: the computed value (as a percentage
+        for ``percent``) must lie strictly beyond it.
+
+    Returns
+    -------
+    tuple of (bool, str)
+        Whether the computed value gives the published figure, and the rule used in
+        words (``"p-value, 3 decimals: rounded half up or half to even"``). A computed value that is not a
+        number (``None``, text, a boolean, NaN) never agrees with a number.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``rounding`` or ``bound``, or ``decimals`` missing or negative when
+        the rounding needs them.
+    TypeError
+        ``published`` is not a number.
+
+    Notes
+    -----
+    A figure printed with ``d`` decimals stands for every value that rounds to it: the
+    computed ``x`` (``100 x`` for a percentage), written as its shortest decimal
+    (``repr``), agrees with the printed ``v`` when rounding it to ``d`` decimals gives
+    ``v``, halves rounded up (SAS, SPSS, Excel) or to even (R, Python), whichever the
+    paper used: ``0.0525`` gives ``0.052`` or ``0.053``, ``1.5`` gives ``2`` only.
+    ``exact`` compares numbers for equality (``16 == 16.0``). A bound ``"< v"`` holds
+    when ``x < v``.
+
+    Examples
+    --------
+    >>> compare_published(16 / 29, 55.17, "percent", 2)
+    (True, 'percent, 2 decimals: rounded half up or half to even')
+    >>> compare_published(0.0524, 0.052, "p_value", 3)[0], compare_published(0.0504, 0.052, "p_value", 3)[0]
+    (True, False)
+    >>> compare_published(1.5, 1, "decimals", 0)[0], compare_published(1.5, 2, "decimals", 0)[0]
+    (False, True)
+    >>> compare_published(0.0003, 0.001, "p_value", 3, bound="<")
+    (True, 'p-value, 3 decimals: below 0.001')
+    >>> compare_published(16, 16)
+    (True, 'exact')
+    """
+    if rounding not in PUBLISHED_ROUNDINGS:
+        raise ValueError(f"rounding: expected one of {list(PUBLISHED_ROUNDINGS)}, got {rounding!r}")
+    if bound is not None and bound not in PUBLISHED_BOUNDS:
+        raise ValueError(f"bound: expected one of {list(PUBLISHED_BOUNDS)} or None, got {bound!r}")
+    if not _is_number(published) or math.isnan(published):
+        raise TypeError(f"published: expected the printed figure as a number, got {published!r}")
+    if rounding != "exact" and (isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0):
+        raise ValueError(f"decimals: rounding {rounding!r} needs the number of decimals printed (0 or more), "
+                         f"got {decimals!r}")
+    words = {"exact": "exact", "decimals": "", "percent": "percent, ", "p_value": "p-value, "}[rounding]
+    if rounding != "exact":
+        words += f"{decimals} decimal" + ("s" if decimals != 1 else "")
+    if not _is_number(computed) or math.isnan(computed):
+        return False, words
+    x = 100 * float(computed) if rounding == "percent" else float(computed)
+    if bound is not None:
+        shown = f"{published:.{decimals}f}" if rounding != "exact" else format_value(published)
+        return (x < published if bound == "<" else x > published), \
+            f"{words}: {'below' if bound == '<' else 'above'} {shown}"
+    if rounding == "exact":
+        return x == float(published), words
+    step = Decimal(1).scaleb(-decimals)
+    try:
+        # the shortest decimal that is the float (repr), so that 0.0525 is 0.0525
+        shown = {Decimal(repr(x)).quantize(step, mode) for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN)}
+        same = Decimal(repr(float(published))).quantize(step, ROUND_HALF_EVEN) in shown
+    except InvalidOperation:  # beyond Decimal's 28 digits: no paper prints such a figure
+        same = False
+    return same, f"{words}: rounded half up or half to even"

@@ -8,6 +8,12 @@ after another in that kernel. Before each chapter the kernel's namespace is clea
 matplotlib's state is reset and the working directory is set, so a chapter sees the
 same clean state it would see in a fresh kernel, minus the import time.
 
+Two pools share that machinery: :class:`ChapterPool` lives for one build (``python -m
+helpers build``), :class:`KernelPool` keeps its kernels between builds (the preview
+server, :mod:`helpers.publish.serve`), so that a rebuild pays no kernel start and no
+import at all; it restarts them when the ``helpers`` source changes, and replaces a
+kernel that died.
+
 A chapter that raises is reported (chapter, cell, error) and its executed notebook is
 kept; the other chapters still run, so one build reports every failure.
 """
@@ -36,7 +42,7 @@ import gc as _gc, os as _os, matplotlib as _mpl, matplotlib.pyplot as _plt, help
 _plt.close("all")
 _mpl.rcdefaults()
 _data.forget_loaded()  # each chapter holds only the tables it reads
-_gc.collect()
+{validated}_gc.collect()
 _os.chdir({cwd!r})
 del _gc, _os, _mpl, _plt, _data
 """
@@ -161,14 +167,28 @@ class WarmKernel:
     def is_alive(self) -> bool:
         return self.km.is_alive()
 
-    def execute(self, run: ChapterRun, execution_timeout: float | None = 1800) -> None:
-        """Run one notebook in this kernel with papermill (raises what papermill raises)."""
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id (``None`` once it is gone)."""
+        provisioner = getattr(self.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        return getattr(process, "pid", None)
+
+    def execute(self, run: ChapterRun, execution_timeout: float | None = 1800,
+                validated_cache: Path | None = None) -> None:
+        """Run one notebook in this kernel with papermill (raises what papermill raises).
+
+        ``validated_cache``: read the cohort's tables from this validated cache
+        (:func:`helpers.data.use_validated_cache`), for a kernel that serves builds of
+        several cohorts or work folders one after another.
+        """
         import papermill as pm
         from papermill.engines import papermill_engines
 
         if WARM_ENGINE not in papermill_engines._engines:
             _register_engine()
-        self._run(_PREPARE.format(cwd=str(run.cwd)))
+        validated = f"_data.use_validated_cache({str(validated_cache)!r})\n" if validated_cache is not None else ""
+        self._run(_PREPARE.format(cwd=str(run.cwd), validated=validated))
         run.output.parent.mkdir(parents=True, exist_ok=True)
         pm.execute_notebook(
             str(run.source),
@@ -323,3 +343,208 @@ class ChapterPool:
             self._todo.put(None)
         for t in self._threads:
             t.join()
+
+
+def _is_kernel(kernel: object) -> bool:
+    """A started kernel (not an empty slot, nor the exception its start raised)."""
+    return kernel is not None and not isinstance(kernel, BaseException)
+
+
+class KernelPool:
+    """Warm kernels that stay alive between builds: the preview server's.
+
+    The kernels start (and import the scientific stack) in the background as soon as the
+    pool is made; :meth:`run` executes a batch of chapters on them and leaves them
+    running for the next batch. Each chapter starts in a cleared namespace, as with
+    :class:`ChapterPool`; modules stay imported, so a change to the ``helpers`` source
+    needs :meth:`restart`. A kernel found dead (before a chapter, or by
+    :meth:`replace_dead`) is replaced by a new one.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Kernels kept (default: one per core).
+    kernel_factory : callable
+        Makes a kernel; tests pass a fake.
+    execution_timeout : float, optional
+        Seconds a single cell may run.
+
+    Examples
+    --------
+    >>> class Fake:
+    ...     pid = None
+    ...     def is_alive(self): return True
+    ...     def execute(self, run, execution_timeout=None, validated_cache=None): pass
+    ...     def shutdown(self): pass
+    >>> pool = KernelPool(2, kernel_factory=Fake)
+    >>> [r.ok for r in pool.run([ChapterRun("a", Path("a.ipynb"), Path("out/a.ipynb"), {}, Path("."))])]
+    [True]
+    >>> pool.close()
+    """
+
+    def __init__(self, workers: int | None = None, kernel_factory: Callable[[], WarmKernel] = WarmKernel,
+                 execution_timeout: float | None = 1800):
+        import os
+
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.kernel_factory = kernel_factory
+        self.execution_timeout = execution_timeout
+        self.validated_cache: Path | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._kernels: list[WarmKernel | BaseException | None] = [None] * self.workers
+        self._starting: list[threading.Thread | None] = [None] * self.workers
+        for slot in range(self.workers):
+            self._start(slot)
+
+    # -- kernels -------------------------------------------------------------------
+    def _start(self, slot: int) -> None:
+        """Start the kernel of ``slot`` in the background (not once the pool is closed)."""
+        if self._closed:
+            return
+
+        def start() -> None:
+            try:
+                kernel: WarmKernel | BaseException = self.kernel_factory()
+            except Exception as exc:  # noqa: BLE001 - reported against the chapter that needs it
+                kernel = exc
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._kernels[slot] = kernel
+            if closed and _is_kernel(kernel):
+                kernel.shutdown()  # the pool closed while this kernel started
+
+        thread = threading.Thread(target=start, name=f"kernel-start-{slot}", daemon=True)
+        self._starting[slot] = thread
+        thread.start()
+
+    def _kernel(self, slot: int) -> WarmKernel:
+        """The live kernel of ``slot``, started anew when it is missing, failed or dead."""
+        thread = self._starting[slot]
+        if thread is not None:
+            thread.join()
+            self._starting[slot] = None
+        kernel = self._kernels[slot]
+        if not _is_kernel(kernel) or not kernel.is_alive():
+            if self._closed:
+                raise KernelDiedError("the kernel pool was closed (the server is stopping)")
+            if _is_kernel(kernel):
+                kernel.shutdown()
+            kernel = self.kernel_factory()
+            self._kernels[slot] = kernel
+        return kernel
+
+    def wait_ready(self) -> None:
+        """Wait until every kernel has started (or failed to)."""
+        for slot, thread in enumerate(self._starting):
+            if thread is not None:
+                thread.join()
+                self._starting[slot] = None
+
+    def pids(self) -> list[int]:
+        """Process ids of the kernels running now."""
+        self.wait_ready()
+        return [k.pid for k in self._kernels if _is_kernel(k) and k.pid is not None]
+
+    def replace_dead(self) -> int:
+        """Start a new kernel for each that died (killed, or out of memory) while idle.
+        Returns how many were replaced."""
+        replaced = 0
+        for slot, kernel in enumerate(self._kernels):
+            if self._starting[slot] is not None and self._starting[slot].is_alive():
+                continue
+            if isinstance(kernel, BaseException) or (_is_kernel(kernel) and not kernel.is_alive()):
+                if _is_kernel(kernel):
+                    kernel.shutdown()
+                self._kernels[slot] = None
+                self._start(slot)
+                replaced += 1
+        return replaced
+
+    def restart(self) -> None:
+        """Shut every kernel down and start new ones (the ``helpers`` source changed:
+        a kernel keeps the modules it imported)."""
+        self.wait_ready()
+        for slot, kernel in enumerate(self._kernels):
+            if _is_kernel(kernel):
+                kernel.shutdown()
+            self._kernels[slot] = None
+            self._start(slot)
+
+    def use_validated_cache(self, folder: Path | None) -> None:
+        """Where the chapters of the next batch read the cohort's validated tables."""
+        self.validated_cache = Path(folder) if folder is not None else None
+
+    # -- chapters ------------------------------------------------------------------
+    def run(
+        self,
+        runs: Sequence[ChapterRun],
+        on_event: Callable[[str, ChapterRun, RunResult | None], None] | None = None,
+    ) -> list[RunResult]:
+        """Execute ``runs`` (in this order of starting) on the kernels, which stay alive.
+
+        Returns one :class:`RunResult` per chapter, in the order of ``runs``, as
+        :meth:`ChapterPool.run` does.
+        """
+        if self._closed:
+            raise RuntimeError("the kernel pool is closed")
+        todo: queue.Queue[ChapterRun] = queue.Queue()
+        for r in runs:
+            todo.put(r)
+        results: dict[str, RunResult] = {}
+        validated = self.validated_cache
+
+        def work(slot: int) -> None:
+            while True:
+                try:
+                    run = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if on_event:
+                    on_event("start", run, None)
+                t0 = time.perf_counter()
+                try:
+                    kernel = self._kernel(slot)
+                    try:
+                        kernel.execute(run, execution_timeout=self.execution_timeout, validated_cache=validated)
+                    except KernelDiedError:
+                        kernel.shutdown()  # died between chapters: once more on a new kernel
+                        self._kernels[slot] = None
+                        kernel = self._kernel(slot)
+                        kernel.execute(run, execution_timeout=self.execution_timeout, validated_cache=validated)
+                    result = RunResult(run.name, True, time.perf_counter() - t0, run.output)
+                except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
+                    text, cell, source = _describe_failure(exc, run.output)
+                    result = RunResult(run.name, False, time.perf_counter() - t0, run.output,
+                                       text, cell, {"source": source})
+                with self._lock:
+                    results[run.name] = result
+                if on_event:
+                    on_event("finish", run, result)
+
+        threads = [threading.Thread(target=work, args=(slot,), name=f"chapter-worker-{slot}", daemon=True)
+                   for slot in range(min(self.workers, len(runs)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return [results[r.name] for r in runs]
+
+    def close(self) -> None:
+        """Shut every kernel down (a kernel still starting is shut down when it is up)."""
+        with self._lock:
+            self._closed = True
+        for thread in self._starting:
+            if thread is not None:
+                thread.join()
+        for slot, kernel in enumerate(self._kernels):
+            if _is_kernel(kernel):
+                kernel.shutdown()
+            self._kernels[slot] = None
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
