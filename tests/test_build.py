@@ -278,3 +278,31 @@ def test_cli_plan_hash(book: Path, monkeypatch, capsys):
     (folder / "cohort.yml").write_text((folder / "cohort.yml").read_text() + "analysis_hash: '" + "0" * 64 + "'\n")
     assert main(["data", "plan-hash", str(folder)]) == 1
     assert "changed since the hash recorded" in capsys.readouterr().err
+
+
+@pytest.mark.build
+def test_downloads_page_links_every_file_and_the_bundles_hold_every_table(default_site: Path):
+    import re
+
+    import docx
+
+    page = (default_site / "appendix" / "downloads.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="(\.\./downloads/[^"#]+)"', page)
+    assert hrefs
+    missing = [h for h in hrefs if not (default_site / "appendix" / h).resolve().is_file()]
+    assert missing == []
+    assert "book.pdf" not in page  # this build printed no PDF: the page promises none
+    tables = []
+    for manifest in sorted((default_site / "downloads").glob("*/tables.json")):
+        entries = json.loads(manifest.read_text())["entries"]
+        for t in entries:
+            assert f'href="../downloads/{manifest.parent.name}/{t["files"]["csv"]}"' in page
+        tables += [t for t in entries if not t["listing"]]
+    assert len(tables) > 20
+    bundle = "\n".join(p.text for p in docx.Document(str(default_site / "downloads" / "tables.docx")).paragraphs)
+    labels = [t["label"] for t in tables]
+    assert all(f"{label}. " in bundle for label in labels)
+    rtf = (default_site / "downloads" / "tables.rtf").read_text(encoding="ascii")
+    assert rtf.count("\\page") >= len(tables) - 1
+    landing = (default_site / "intro.html").read_text(encoding="utf-8")
+    assert 'href="appendix/downloads.html"' in landing

@@ -361,3 +361,22 @@ def test_cli_build_has_a_pdf_option():
 
     assert parser().parse_args(["build", "nct02084238", "--pdf"]).pdf is True
     assert parser().parse_args(["build"]).pdf is False
+
+
+@needs_chromium
+@pytest.mark.build
+@pytest.mark.browser
+def test_pdf_build_links_the_pdf_from_the_landing_and_downloads_pages(tmp_path):
+    from tinybook import make_book
+
+    from helpers.publish import build_book
+
+    root = make_book(tmp_path / "book")
+    (root / "intro.md").write_text((root / "intro.md").read_text() + "\n{{ book_pdf }}\n")
+    build_book("tiny", root=root, workers=1, pdf=True, log=lambda _: None)
+    site = root / "_build" / "cohorts" / "tiny" / "html"
+    assert 'href="book.pdf"' in (site / "intro.html").read_text()
+    assert 'href="../downloads/../book.pdf"' in (site / "appendix" / "downloads.html").read_text()
+    build_book("tiny", root=root, workers=1, log=lambda _: None)  # no PDF this time: no link to one
+    assert "book.pdf" not in (site / "intro.html").read_text()
+    assert "book.pdf" not in (site / "appendix" / "downloads.html").read_text()

@@ -357,7 +357,7 @@ def build_book(
         if force:
             _clear_work(work)
         report = _build_locked(config, root, data_override, out_dir, work, landing, workers, force, overrides,
-                               progress, base, resident=(pool, renderer))
+                               progress, base, resident=(pool, renderer), pdf=pdf)
         if pdf:
             from helpers.publish.pdf import PdfError, write_book_pdf
 
@@ -403,7 +403,7 @@ def _clear_work(work: Path) -> None:
 
 def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, out_dir: Path, work: Path,
                   landing: Path, workers: int | None, force: bool, overrides: Mapping, progress: Progress,
-                  baseline: Baseline | None = None, resident: tuple = (None, None)) -> BuildReport:
+                  baseline: Baseline | None = None, resident: tuple = (None, None), pdf: bool = False) -> BuildReport:
     """The build proper, under the cohort's lock (see :func:`build_book`)."""
     staging = work / "book"
     report = BuildReport(config.name, out_dir)
@@ -477,7 +477,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
         # of contents are final already); it builds once the executed notebooks are staged.
         from helpers.publish.render import Renderer
 
-        _stage_config(staging, root, config, queries, changes=baseline is not None)
+        _stage_config(staging, root, config, queries, changes=baseline is not None, pdf=pdf)
         renderer = (resident_renderer.for_staging(staging, fresh=force) if resident_renderer is not None
                     else Renderer(staging, fresh=force))
         results = _execute(pool, to_run, root, work, progress)
@@ -492,7 +492,8 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
 
     glue = collect_glue([p.executed for p in plans])
     report.results = glue.results
-    stamp = _stage(staging, root, config, landing, plans, glue, queries, data_hashes, files, versions, baseline)
+    stamp = _stage(staging, root, config, landing, plans, glue, queries, data_hashes, files, versions, baseline,
+                   pdf=pdf)
     published_stamp = (out_dir / STAMP_FILE).read_text() if (out_dir / STAMP_FILE).is_file() else None
     if stamp == published_stamp and not force and not report.executed:
         report.seconds = time.perf_counter() - progress.t0
@@ -650,11 +651,12 @@ def plan_results(config: CohortConfig) -> dict[str, object]:
 
 
 def _appendix(queries, changes: bool = False, reproduction: bool = False) -> list[str]:
-    return ((["appendix/reproduction"] if reproduction else []) + ["appendix/provenance"]
+    return ((["appendix/reproduction"] if reproduction else []) + ["appendix/downloads", "appendix/provenance"]
             + (["appendix/data-queries"] if len(queries) else []) + (["appendix/changes"] if changes else []))
 
 
-def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, changes: bool = False) -> list[Path]:
+def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, changes: bool = False,
+                  pdf: bool = False) -> list[Path]:
     """Stage what Sphinx reads when it starts: ``_config.yml``, ``_toc.yml``, the
     bibliography, the static files and the (possibly still empty) ``_extra`` folder.
     ``changes``: the table of contents lists the ``--baseline`` page.
@@ -665,7 +667,12 @@ def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, chan
     base_cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     base_toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     staged = [staging / "_config.yml", staging / "_toc.yml"]
-    stage.write_if_changed(staged[0], yaml.safe_dump(stage.book_config(base_cfg, config), sort_keys=False, allow_unicode=True))
+    from helpers.publish.pdf import landing_link
+
+    book_cfg = stage.book_config(base_cfg, config)
+    # {{ book_pdf }}: the landing page's link to the PDF, when this build prints one.
+    book_cfg.setdefault("parse", {}).setdefault("myst_substitutions", {})["book_pdf"] = landing_link(pdf)
+    stage.write_if_changed(staged[0], yaml.safe_dump(book_cfg, sort_keys=False, allow_unicode=True))
     stage.write_if_changed(staged[1], yaml.safe_dump(stage.book_toc(base_toc, config.chapters, _appendix(queries, changes, reproduction)),
                                                      sort_keys=False))
     for name in stage.BOOK_SOURCES:
@@ -680,9 +687,10 @@ def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, chan
 
 
 def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans: list[ChapterPlan], glue,
-           queries, data_hashes: dict, files: list[Path], versions: dict, baseline: Baseline | None = None) -> str:
+           queries, data_hashes: dict, files: list[Path], versions: dict, baseline: Baseline | None = None,
+           pdf: bool = False) -> str:
     results = glue.results
-    staged: list[Path] = _stage_config(staging, root, config, queries, changes=baseline is not None)
+    staged: list[Path] = _stage_config(staging, root, config, queries, changes=baseline is not None, pdf=pdf)
 
     def put(rel: str, content: bytes | str) -> bool:
         staged.append(staging / rel)
@@ -692,6 +700,14 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
         put(f"chapters/{p.name}.ipynb", p.executed.read_bytes())
         for csv in sorted(p.downloads.glob("*")) if p.downloads.is_dir() else []:
             put(f"_extra/downloads/{p.name}/{csv.name}", csv.read_bytes())
+    # Every table in one Word and one RTF file, and the page that lists all downloads.
+    from helpers.publish.downloads import bundle_tables, downloads_page, read_chapter_downloads
+
+    chapter_files = [read_chapter_downloads(p.name, p.downloads, p.executed) for p in plans]
+    bundles = bundle_tables(chapter_files, staging.parent / "bundles")
+    for name, content in bundles.items():
+        put(f"_extra/downloads/{name}", content)
+    put("appendix/downloads.md", downloads_page(chapter_files, bundles=bool(bundles), pdf=pdf))
     put("intro.md", landing.read_bytes())
     previous = staging / "_extra" / "results.json"
     try:
