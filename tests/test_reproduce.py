@@ -596,3 +596,17 @@ def test_followup_site_reproduction_page(followup_site: Path):
     assert text.index("SRI-4 response at week 24, IL-2 vs placebo") < text.index("Reproduced (")
     assert 'href="appendix/reproduction.html"' in (followup_site / "intro.html").read_text(encoding="utf-8")
     assert not math.isnan(results["published_n"])
+
+
+def test_a_malformed_published_yml_stops_the_build_before_anything_runs(tmp_path):
+    from tinybook import make_book
+
+    from helpers.publish import build_book
+
+    root = make_book(tmp_path / "book")
+    (root / "data" / "tiny" / "published.yml").write_text("publications: {}\nfigures: []\n")
+    lines: list[str] = []
+    with pytest.raises(PublishedError, match=r"published.yml, line 2, key figures"):
+        build_book("tiny", root=root, workers=1, log=lines.append)
+    assert lines == []  # not a kernel started, nothing validated
+    assert not (root / "_build").exists()

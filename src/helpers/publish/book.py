@@ -347,6 +347,11 @@ def build_book(
     if bad:
         raise BuildError(f"--set names chapters {bad} that cohort {config.name} does not build ({list(config.chapters)})")
     landing = landing_page(config, root)
+    from helpers.publish.reproduce import published_file, read_published
+
+    published = published_file(config.folder)
+    if published is not None:
+        read_published(published)  # a malformed published.yml stops the build before anything runs
     read_only = [("the cohort folder", config.folder), ("the data folder", config.data_dir),
                  ("the chapters", root / "chapters"), ("the helpers package", Path(helpers.__file__).parent),
                  ("the build's work folder", work)]
