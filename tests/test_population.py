@@ -491,3 +491,73 @@ def test_single_arm_cohort_chapter_keeps_the_published_figures(tmp_path):
     table1 = pd.read_csv(downloads / "baseline-characteristics.csv", keep_default_na=False)
     assert "p" not in table1.columns
     assert table1.loc[table1["variable"] == "Age, years", "row"].tolist() == ["Median (range)"]  # Table S1's format
+
+
+# ---------------------------------------------------------------------------------------
+# Table 1 by name, requested rows the data lack (issue 14 part 2, issue 15)
+
+
+def test_baseline_values_names_every_cell():
+    df = pd.DataFrame({"ARM": ["A", "A", "B", "B"], "WEIGHTBL": [50.0, 60.0, 70.0, None],
+                       "CMHCQFL": ["Y", "N", "Y", "Y"], "DURDISY": [1.0, 3.0, 2.0, 2.0]})
+    v = [Variable("WEIGHTBL", "Weight"), Variable("DURDISY", "Duration"),
+         Variable("CMHCQFL", "HCQ", "categorical", only_level="Y")]
+    s = pop.summarize_baseline(df, v, "ARM", ["A", "B"])
+    out = pop.baseline_values(s)
+    assert out["arm"].tolist() == ["A", "B", "Total"]
+    a = out.iloc[0]
+    assert (a["baseline_weightbl_n"], a["baseline_weightbl_mean"], a["baseline_weightbl_min"],
+            a["baseline_weightbl_max"]) == (2, 55.0, 50.0, 60.0)
+    assert a["baseline_weightbl_sd"] == pytest.approx(7.0710678, abs=1e-6)  # sqrt(50)
+    assert (a["baseline_cmhcqfl_y_count"], a["baseline_cmhcqfl_n"], a["baseline_cmhcqfl_y_pct"]) == (1, 2, 50.0)
+    # duration in months too: 12 x the years (mean of 1 and 3 years = 24 months)
+    assert (a["baseline_durdis_months_mean"], a["baseline_durdis_months_max"]) == (24.0, 36.0)
+    b = out.iloc[1]
+    assert (b["baseline_weightbl_n"], b["baseline_cmhcqfl_y_count"], b["baseline_cmhcqfl_y_pct"]) == (1, 2, 100.0)
+    assert np.isnan(b["baseline_weightbl_sd"])
+
+
+def test_baseline_values_without_rescaling():
+    s = pd.DataFrame({"variable": ["DURDISY"], "level": [None], "arm": ["A"], "n": [1], "count": [None],
+                      "mean": [2.0], "sd": [None], "median": [2.0], "q1": [2.0], "q3": [2.0], "min": [2.0], "max": [2.0]})
+    assert not any("months" in c for c in pop.baseline_values(s, rescaled={}).columns)
+
+
+def test_baseline_p_values_by_name():
+    t = pd.DataFrame({"variable": ["WEIGHTBL", "CMCSAFL"], "p_val": [0.117, 0.052]})
+    assert pop.baseline_p_values(t) == {"baseline_weightbl_p": 0.117, "baseline_cmcsafl_p": 0.052}
+    assert pop.baseline_p_values(t.iloc[:0]) == {}
+
+
+def test_missing_baseline_columns_in_the_order_asked():
+    extra = [["ESRBL", "ESR"], ["AGE", "Age again"], ["CRPBL", "CRP", "continuous"]]
+    assert pop.missing_baseline_columns(["AGE"], extra) == ["ESRBL", "CRPBL"]
+    assert pop.missing_baseline_columns(["AGE"], []) == []
+
+
+def test_warn_missing_baseline_names_the_table_and_column():
+    with pytest.warns(UserWarning, match=r"extra_baseline: column ESRBL is not in adsl .* its row 'ESR' is left out"):
+        assert pop.warn_missing_baseline(["AGE"], [["ESRBL", "ESR"]]) == ["ESRBL"]
+
+
+def test_warn_missing_baseline_is_silent_when_every_column_is_there(recwarn):
+    assert pop.warn_missing_baseline(["AGE", "ESRBL"], [["ESRBL", "ESR"]]) == []
+    assert len(recwarn) == 0
+
+
+def test_cohort_chapter_warns_and_footnotes_a_requested_row_the_data_lack():
+    """issue 15: a requested baseline row absent from the export is named in a warning and in
+    the baseline table's footnote, never dropped silently."""
+    from helpers.present import tables
+    from helpers.present.prose import efficacy as words
+
+    base = pd.DataFrame({"USUBJID": ["1", "2"], "ARM": ["A", "A"], "AGE": [30.0, 40.0]})
+    extra = [["ESRBL", "ESR", "continuous"]]
+    with pytest.warns(UserWarning, match="column ESRBL is not in adsl"):
+        missing = pop.warn_missing_baseline(base.columns, extra)
+    variables = pop.baseline_variables(base.columns, extra)
+    summary = pop.summarize_baseline(base, variables, "ARM", ["A"])
+    table = tables.with_notes(tables.baseline_table(summary, variables, ["A"], "all subjects"),
+                              words.missing_baseline_note(missing))
+    assert table.notes[-1] == "Requested but not in the data (adsl), so not shown: ESRBL."
+    assert [v.column for v in variables] == ["AGE"]

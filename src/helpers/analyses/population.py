@@ -7,6 +7,7 @@ from them in :mod:`helpers.present.tables`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -658,3 +659,112 @@ def count_by_arm(df: pd.DataFrame, condition: pd.Series, arm: str, arms: Sequenc
     cond = condition.reindex(df.index).fillna(False).astype(bool)
     by = {a: int((cond & (df[arm] == a)).sum()) for a in arms}
     return by, int(cond.sum())
+
+
+#: Baseline variables also glued in another unit: column -> (name, factor). The randomized
+#: trial's Table 1 gives disease duration in months; the table shows years.
+BASELINE_RESCALED: dict[str, tuple[str, float]] = {"DURDISY": ("durdis_months", 12.0)}
+
+
+def _name_part(x: object) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(x).lower()).strip("_")
+
+
+def baseline_values(summary: pd.DataFrame, rescaled: Mapping[str, tuple[str, float]] | None = None) -> pd.DataFrame:
+    """Every cell of Table 1 as one row per arm (and ``Total``) with a column per result
+    name, what ``Chapter.glue_columns(frame, "{}", by="arm")`` glues.
+
+    Names: ``baseline_<column>_<statistic>`` for a continuous variable (``n``, ``mean``,
+    ``sd``, ``median``, ``q1``, ``q3``, ``min``, ``max``), ``baseline_<column>_<level>_count``
+    and ``_pct`` for each level of a categorical one (lower case; a flag's level ``y``):
+    ``baseline_weightbl_mean@IL-2``, ``baseline_sledaibl_max@Placebo``,
+    ``baseline_cmhcqfl_y_count@IL-2``. ``rescaled`` (default :data:`BASELINE_RESCALED`)
+    adds a variable in another unit (a linear rescaling of its mean, SD, median, quartiles
+    and range): ``baseline_durdis_months_mean``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`summarize_baseline`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"variable": ["AGE", "SEX", "SEX"], "level": [None, "F", "M"], "arm": "A",
+    ...                   "n": [4, 4, 4], "count": [None, 3, 1], "mean": [35.0, None, None], "sd": [12.9, None, None],
+    ...                   "median": [35.0, None, None], "q1": [27.5, None, None], "q3": [42.5, None, None],
+    ...                   "min": [20.0, None, None], "max": [50.0, None, None]})
+    >>> v = baseline_values(s)
+    >>> v[["arm", "baseline_age_mean", "baseline_sex_f_count", "baseline_sex_f_pct"]].values.tolist()
+    [['A', 35.0, 3, 75.0]]
+    """
+    rescaled = BASELINE_RESCALED if rescaled is None else rescaled
+    rows: dict[str, dict[str, object]] = {}
+    stats_ = ("n", "mean", "sd", "median", "q1", "q3", "min", "max")
+    for _, r in summary.iterrows():
+        row = rows.setdefault(r["arm"], {"arm": r["arm"]})
+        var = _name_part(r["variable"])
+        if r["level"] is None or (isinstance(r["level"], float) and np.isnan(r["level"])):
+            for s in stats_:
+                row[f"baseline_{var}_{s}"] = int(r[s]) if s == "n" else r[s]
+            if r["variable"] in rescaled:
+                name, factor = rescaled[r["variable"]]
+                for s in stats_[1:]:
+                    row[f"baseline_{name}_{s}"] = r[s] * factor
+        else:
+            level = _name_part(r["level"])
+            count = int(r["count"])
+            row.setdefault(f"baseline_{var}_n", int(r["n"]))
+            row[f"baseline_{var}_{level}_count"] = count
+            row[f"baseline_{var}_{level}_pct"] = 100.0 * count / r["n"] if r["n"] else np.nan
+    return pd.DataFrame(list(rows.values()))
+
+
+def missing_baseline_columns(columns: Sequence[str], extra: Sequence[Sequence[str]]) -> list[str]:
+    """The columns of ``extra`` baseline variables (the chapter parameter
+    ``extra_baseline``) that the data do not hold, in the order asked.
+
+    Examples
+    --------
+    >>> missing_baseline_columns(["AGE", "CRPBL"], [["CRPBL", "CRP"], ["ESRBL", "ESR", "continuous"]])
+    ['ESRBL']
+    """
+    have = set(columns)
+    return [str(item[0]) for item in extra if item and item[0] not in have]
+
+
+def warn_missing_baseline(columns: Sequence[str], extra: Sequence[Sequence[str]], table: str = "adsl") -> list[str]:
+    """Warn (``UserWarning``) naming every requested baseline variable the data lack,
+    with the table and column, and return those columns: a row asked for is never
+    dropped silently. The chapter also names them in the baseline table's footnote
+    (:func:`helpers.present.prose.efficacy.missing_baseline_note`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_missing_baseline(["AGE"], [["ESRBL", "ESR"]])
+    ...     str(w[0].message)
+    ['ESRBL']
+    "extra_baseline: column ESRBL is not in adsl (nor derived from the cohort's tables); its row 'ESR' is left out of the baseline table"
+    """
+    import warnings
+
+    missing = missing_baseline_columns(columns, extra)
+    labels = {str(item[0]): str(item[1]) if len(item) > 1 else str(item[0]) for item in extra if item}
+    for column in missing:
+        warnings.warn(f"extra_baseline: column {column} is not in {table} (nor derived from the cohort's tables); "
+                      f"its row {labels[column]!r} is left out of the baseline table", UserWarning, stacklevel=2)
+    return missing
+
+
+def baseline_p_values(tests: pd.DataFrame) -> dict[str, float]:
+    """The between-arm p-values of Table 1 by name, ``baseline_<column>_p`` (from
+    :func:`baseline_tests`; empty when the plan asks for none).
+
+    Examples
+    --------
+    >>> baseline_p_values(pd.DataFrame({"variable": ["AGE", "CMHCQFL"], "p_val": [0.47, 1.0]}))
+    {'baseline_age_p': 0.47, 'baseline_cmhcqfl_p': 1.0}
+    """
+    return {f"baseline_{_name_part(v)}_p": float(p) for v, p in zip(tests["variable"], tests["p_val"], strict=True)}

@@ -657,3 +657,50 @@ def change_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Se
     reference, from :func:`helpers.analyses.efficacy.change_comparisons`."""
     analysis = [f"{words.measure_label(m, instrument)}: change from baseline" for m in rows["measure"]]
     return comparison_table(_labelled(rows, analysis), name, title, notes, confidence)
+
+
+# ---------------------------------------------------------------------------------------
+# BILAG flares (helpers.analyses.bilag)
+
+
+def flare_table(summary: pd.DataFrame, arms: Sequence[str], name: str, title: str, notes: Sequence[str] = ()) -> ResultTable:
+    """BILAG flares per arm: subjects assessed, with any, severe and moderate flares,
+    flare episodes and the week of the first flare.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`helpers.analyses.bilag.summarize_flares`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"arm": ["A"], "subjects": [30], "any_n": [2], "severe_n": [2], "moderate_n": [0],
+    ...                   "any_pct": [6.67], "episodes": [2], "first_week_median": [11.0], "first_week_min": [10.0],
+    ...                   "first_week_max": [12.0]})
+    >>> flare_table(s, ["A"], "f", "F").display.values.tolist()[1:3]
+    [['Any flare, n (%)', '2 (6.7%)'], ['Severe (a new A), n (%)', '2 (6.7%)']]
+    """
+    rows = {r["arm"]: r for _, r in summary.iterrows()}
+    labels = ["Subjects assessed after baseline", "Any flare, n (%)", "Severe (a new A), n (%)",
+              "Moderate (two or more new B), n (%)", "Flare episodes", "Week of the first flare, median (range)"]
+    display = pd.DataFrame({"": labels})
+    for a in arms:
+        r = rows[a]
+        n = int(r["subjects"])
+        first = ("-" if pd.isna(r["first_week_median"]) else
+                 f"{format_number(r['first_week_median'], 0)} ({format_number(r['first_week_min'], 0)}-"
+                 f"{format_number(r['first_week_max'], 0)})")
+        display[a] = [str(n), format_n_pct(int(r["any_n"]), n), format_n_pct(int(r["severe_n"]), n),
+                      format_n_pct(int(r["moderate_n"]), n), str(int(r["episodes"])), first]
+    return ResultTable(name, title, display, summary, list(notes))
+
+
+def with_notes(table: ResultTable, notes: Sequence[str]) -> ResultTable:
+    """A copy of ``table`` with more footnotes.
+
+    Examples
+    --------
+    >>> with_notes(ResultTable("t", "T", pd.DataFrame({"a": [1]}), notes=["x"]), ["y"]).notes
+    ['x', 'y']
+    """
+    return replace(table, notes=[*table.notes, *notes])

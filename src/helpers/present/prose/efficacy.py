@@ -966,3 +966,236 @@ def imposed_short(simulated: bool, simulation: Mapping, topic: str | Sequence[st
     ''
     """
     return "; the simulation imposed the published figure" if imposed_note(simulated, simulation, topic) else ""
+
+
+# ---------------------------------------------------------------------------------------
+# BILAG, flares, the steroid taper and the paper's Table 2 layout (helpers.analyses.bilag)
+
+#: The disease-activity rows of a published table (codes of
+#: ``helpers.analyses.bilag.ACTIVITY_MEASURES``); ``sledai`` is named by the instrument.
+ACTIVITY_LABELS: dict[str, str] = {
+    "bilag": "BILAG-2004 score", "bilag_a2b": "At least one BILAG A or two B", "pga": "PGA (0 to 3)",
+    "prednisone": "Prednisone-equivalent dose, mg/day"}
+
+#: Decimals of each disease-activity row's median and range.
+ACTIVITY_DIGITS: dict[str, int] = {"sledai": 0, "bilag": 1, "pga": 2, "prednisone": 1}
+
+
+def activity_labels(instrument: str) -> dict[str, str]:
+    """The labels of the disease-activity rows, SLEDAI named by the cohort's instrument.
+
+    Examples
+    --------
+    >>> activity_labels("SLEDAI-2K")["sledai"], activity_labels("SLEDAI-2K")["bilag_a2b"]
+    ('SLEDAI-2K', 'At least one BILAG A or two B')
+    """
+    return {"sledai": instrument, **ACTIVITY_LABELS}
+
+
+def _coding_name(coding: str) -> str:
+    return {"yee2010": "Yee's coding", "classic": "the classic coding"}.get(coding, f"the coding {coding!r}")
+
+
+def bilag_coding_text(check: pd.DataFrame, arms: Sequence[str]) -> str:
+    """Which BILAG coding scores the pages, and what the data say about the default.
+
+    Parameters
+    ----------
+    check : DataFrame
+        From :func:`helpers.analyses.bilag.bilag_coding_check`.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"arm": ["A"], "a2b_n": [21], "subjects": [30], "a2b_pct": [70.0], "median": [10.0],
+    ...                   "median_default": [16.0], "coding": "classic", "default": "yee2010"})
+    >>> bilag_coding_text(c, ["A"])[:84]
+    'The score uses the classic coding (the cohort setting bilag_coding), not the default'
+    >>> bilag_coding_text(c.assign(coding="yee2010"), ["A"])
+    "The score uses Yee's coding, the default (the cohort setting bilag_coding)."
+    """
+    first = check.iloc[0]
+    if first["coding"] == first["default"]:
+        return f"The score uses {_coding_name(first['coding'])}, the default (the cohort setting bilag_coding)."
+    rows = _rows_by_arm(check, "arm", arms)
+    who = (lambda a: f" with {a}") if len(arms) > 1 else (lambda a: "")
+    shares = join_words([f"{int(r['a2b_n'])} of {int(r['subjects'])} ({format_number(r['a2b_pct'], 1)}%){who(a)}"
+                         for a, r in zip(arms, rows, strict=True)])
+    medians = join_words([f"{format_number(r['median_default'], 1)}{who(a)}" for a, r in zip(arms, rows, strict=True)])
+    ours = join_words([format_number(r["median"], 1) for r in rows])
+    return (f"The score uses {_coding_name(first['coding'])} (the cohort setting bilag_coding), not the default, "
+            f"{_coding_name(first['default'])}. At baseline {shares} had at least one A or two B; under "
+            f"{_coding_name(first['default'])} each of them scores at least 12, and the baseline median would be "
+            f"{medians}, against {ours} in the coding used. A publication that reports a median below 12 while more "
+            f"than half its patients have an A or two B cannot have used {_coding_name(first['default'])}.")
+
+
+def flares_text(summary: pd.DataFrame, arms: Sequence[str]) -> str:
+    """Subjects with a BILAG flare per arm, with severities, in words.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"arm": ["IL-2", "Placebo"], "subjects": [29, 30], "any_n": [0, 2], "severe_n": [0, 2],
+    ...                   "moderate_n": [0, 0], "any_pct": [0.0, 6.67], "episodes": [0, 2]})
+    >>> flares_text(s, ["IL-2", "Placebo"])
+    'none of 29 with IL-2 and 2 of 30 with Placebo (6.7%; 2 severe, none moderate; 2 episodes)'
+    >>> flares_text(s[1:], ["Placebo"])
+    '2 of 30 (6.7%; 2 severe, none moderate; 2 episodes)'
+    """
+    rows = _rows_by_arm(summary, "arm", arms)
+    parts = []
+    for a, r in zip(arms, rows, strict=True):
+        who = f" with {a}" if len(arms) > 1 else ""
+        if int(r["any_n"]) == 0:
+            parts.append(f"none of {int(r['subjects'])}{who}")
+            continue
+        sev = int(r["severe_n"]) or "none"
+        mod = int(r["moderate_n"]) or "none"
+        parts.append(f"{int(r['any_n'])} of {int(r['subjects'])}{who} ({format_number(r['any_pct'], 1)}%; "
+                     f"{sev} severe, {mod} moderate; {count_noun(int(r['episodes']), 'episode')})")
+    return join_words(parts)
+
+
+def flare_comparison_text(row: Mapping | None, confidence: float) -> str:
+    """The difference in the share of subjects with a flare, with its interval and p.
+
+    Examples
+    --------
+    >>> flare_comparison_text({"arm": "IL-2", "reference": "Placebo", "estimate": -0.0667, "ci_low": -0.215,
+    ...                        "ci_high": 0.056, "p_val": 0.161}, 0.95)
+    'With IL-2 the share with a flare was 6.7 percentage points lower than with Placebo (95% CI -21.5 to 5.6 points; Miettinen-Nurminen score test, p = 0.161).'
+    """
+    if row is None or _missing(row["estimate"]):
+        return "The share with a flare could not be compared between arms."
+    return (f"With {row['arm']} the share with a flare was {difference_in_points(row['estimate'])} than with "
+            f"{row['reference']} ({percent(confidence)} CI {format_number(100 * row['ci_low'], 1)} to "
+            f"{format_number(100 * row['ci_high'], 1)} points; Miettinen-Nurminen score test, {p_text(row['p_val'])}).")
+
+
+def taper_text(taper: pd.DataFrame, arms: Sequence[str], threshold: float) -> str:
+    """Subjects at or below the taper threshold, and with a dose below baseline, per arm
+    at one visit.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"arm": ["A"], "low_n": [13], "low_subjects": [27], "low_pct": [48.1], "reduced_n": [20],
+    ...                   "reduced_subjects": [27], "reduced_pct": [74.1]})
+    >>> taper_text(t, ["A"], 7.5)
+    '13 of 27 (48.1%) took 7.5 mg/day or less, and 20 of 27 (74.1%) less than at baseline'
+    """
+    rows = _rows_by_arm(taper, "arm", arms)
+    parts = []
+    for a, r in zip(arms, rows, strict=True):
+        who = f" with {a}" if len(arms) > 1 else ""
+        parts.append(f"{int(r['low_n'])} of {int(r['low_subjects'])} ({format_number(r['low_pct'], 1)}%){who} took "
+                     f"{format_number(threshold, 1)} mg/day or less, and {int(r['reduced_n'])} of "
+                     f"{int(r['reduced_subjects'])} ({format_number(r['reduced_pct'], 1)}%) less than at baseline")
+    return "; ".join(parts)
+
+
+def paper_row_text(table: pd.DataFrame, code: str, week: int, arms: Sequence[str], digits: int = 1,
+                   unit: str = "") -> str:
+    """One continuous row of a table in a publication's layout at one visit, in words:
+    the median (range) per arm.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`helpers.analyses.paper_tables.paper_table`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"PARAMCD": "sledai", "arm": ["IL-2", "Placebo"], "AVISITN": 12, "n": [28, 29],
+    ...                   "median": [6.0, 6.0], "min": [0.0, 0.0], "max": [16.0, 25.0]})
+    >>> paper_row_text(t, "sledai", 12, ["IL-2", "Placebo"], 0)
+    '6 (range 0 to 16; 28 subjects) with IL-2 and 6 (range 0 to 25; 29 subjects) with Placebo'
+    """
+    at = table[(table["PARAMCD"] == code) & (table["AVISITN"] == week)]
+    rows = _rows_by_arm(at, "arm", arms)
+    parts = []
+    for a, r in zip(arms, rows, strict=True):
+        who = f" with {a}" if len(arms) > 1 else ""
+        if int(r["n"]) == 0:
+            parts.append(f"not measured{who}")
+            continue
+        parts.append(f"{format_number(r['median'], digits)}{unit} (range {format_number(r['min'], digits)} to "
+                     f"{format_number(r['max'], digits)}{unit}; {count_noun(int(r['n']), 'subject')}){who}")
+    return join_words(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# the cohort chapter: the disease named by the cohort, requested rows the data lack
+
+
+def disease_name(disease: str | None) -> str:
+    """The disease as a sentence names it: the cohort's ``disease`` setting, else
+    "the disease".
+
+    Examples
+    --------
+    >>> disease_name("systemic lupus erythematosus"), disease_name(None)
+    ('systemic lupus erythematosus', 'the disease')
+    """
+    return disease.strip() if disease and disease.strip() else "the disease"
+
+
+def disease_activity_text(n_active: int, n: int, n_enrolled: int, disease: str | None) -> str:
+    """Whether the subjects' disease was active at baseline (:func:`lupus_activity`,
+    worded with the cohort's disease, never "lupus" for another one).
+
+    Examples
+    --------
+    >>> disease_activity_text(40, 40, 40, "systemic lupus erythematosus")
+    'Their systemic lupus erythematosus was active in every subject'
+    >>> disease_activity_text(30, 38, 40, None)
+    'The disease was active in 30 of the 38 subjects with a baseline score'
+    >>> disease_activity_text(0, 38, 40, "psoriasis")
+    'No subject had active psoriasis'
+    """
+    name = disease_name(disease)
+    subject = f"Their {name}" if disease and disease.strip() else "The disease"
+    if not n:
+        return "No subject had a baseline score"
+    if not n_active:
+        return f"No subject had active {name}" if disease and disease.strip() else "No subject had active disease"
+    if n_active == n:
+        return f"{subject} was active in every subject" + ("" if n == n_enrolled else f" with a baseline score ({n} of {n_enrolled})")
+    return f"{subject} was active in {n_active} of the {n} subjects with a baseline score"
+
+
+def missing_baseline_note(missing: Sequence[str], table: str = "adsl") -> list[str]:
+    """The baseline table's footnote for requested variables the data lack (empty when
+    none is missing).
+
+    Examples
+    --------
+    >>> missing_baseline_note(["ESRBL", "CRPBL"])
+    ['Requested but not in the data (adsl), so not shown: ESRBL and CRPBL.']
+    >>> missing_baseline_note([])
+    []
+    """
+    if not missing:
+        return []
+    return [f"Requested but not in the data ({table}), so not shown: {join_words(missing)}."]
+
+
+def their_disease(disease: str | None) -> str:
+    """``their <disease>``, or ``their disease`` when the cohort names none.
+
+    Examples
+    --------
+    >>> their_disease("psoriasis"), their_disease(None)
+    ('their psoriasis', 'their disease')
+    """
+    return f"their {disease.strip()}" if disease and disease.strip() else "their disease"
+
+
+def taper_labels(threshold: float) -> dict[str, str]:
+    """The labels of the steroid-taper rows (``helpers.analyses.bilag.taper_measures``).
+
+    Examples
+    --------
+    >>> taper_labels(7.5)["prednisone_low"]
+    'Prednisone-equivalent dose at or below 7.5 mg/day'
+    """
+    return {"prednisone_low": f"Prednisone-equivalent dose at or below {format_number(threshold, 1)} mg/day",
+            "prednisone_reduced": "Prednisone-equivalent dose below the baseline dose"}
