@@ -306,3 +306,41 @@ def test_downloads_page_links_every_file_and_the_bundles_hold_every_table(defaul
     assert rtf.count("\\page") >= len(tables) - 1
     landing = (default_site / "intro.html").read_text(encoding="utf-8")
     assert 'href="appendix/downloads.html"' in landing
+
+
+def test_content_facts_renal_from_the_lab_table_and_memo(cohort_dir: Path, tmp_path: Path):
+    import pandas as pd
+
+    from helpers.publish.tags import content_facts
+
+    config = read_cohort_config(cohort_dir)
+    adlb = cohort_dir / "adlb.csv"
+    files = [config.config_path, adlb]
+    lab = pd.read_csv(adlb, dtype=str, keep_default_na=False)
+    assert "UPROT" in set(lab["PARAMCD"]) and not {"EGFR", "CREAT"} & set(lab["PARAMCD"])
+    assert content_facts(config, files) == set()  # proteinuria but no kidney-function measure
+    creat = lab[lab["PARAMCD"] == "UPROT"].assign(PARAMCD="CREAT", PARAM="Creatinine", AVAL="70")
+    pd.concat([lab, creat]).to_csv(adlb, index=False)
+    assert content_facts(config, files) == {"renal"}
+    # With the file's hash and a memo, the facts of an unchanged table are not read again.
+    memo = tmp_path / "facts.json"
+    assert content_facts(config, files, {str(adlb): "k1"}, memo) == {"renal"}
+    memo.write_text(memo.read_text().replace('"renal"', '"from-the-memo"'))
+    assert content_facts(config, files, {str(adlb): "k1"}, memo) == {"from-the-memo"}
+    assert content_facts(config, files, {str(adlb): "k2"}, memo) == {"renal"}  # changed: read again
+    assert content_facts(config, [config.config_path]) == set()  # no lab table, no fact
+
+
+def test_content_facts_liver_needs_a_transaminase_and_bilirubin(cohort_dir: Path):
+    import pandas as pd
+
+    from helpers.publish.tags import content_facts
+
+    config = read_cohort_config(cohort_dir)
+    adlb = cohort_dir / "adlb.csv"
+    lab = pd.read_csv(adlb, dtype=str, keep_default_na=False)
+    first = lab[lab["PARAMCD"] == "C3"]
+    pd.concat([lab, first.assign(PARAMCD="ALT", AVAL="30")]).to_csv(adlb, index=False)
+    assert "liver" not in content_facts(config, [config.config_path, adlb])  # no bilirubin
+    pd.concat([lab, first.assign(PARAMCD="ALT", AVAL="30"), first.assign(PARAMCD="BILI", AVAL="9")]).to_csv(adlb, index=False)
+    assert "liver" in content_facts(config, [config.config_path, adlb])

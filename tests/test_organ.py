@@ -551,3 +551,89 @@ def test_chapter_single_arm_cohort_tests_within_the_arm(single_arm_chapter):
         "Verdict: supported. The favoured groups resolved more often than the others, significantly at the two-sided "
         "5% level (odds ratio 3.83, p < 0.001). These data are simulated, and the generator imposed this pattern")
     assert pd.read_csv(downloads / "favoured-groups-claim.csv")["analysis"].tolist() == ["within"]
+
+
+# ---------------------------------------------------------------------------------------
+# manifestations by visit, in the layout of the published Table 2 (fixture: weeks 0 and 2;
+# S01 loses her arthritis and keeps her rash, S02 keeps both, S03 has arthritis and no
+# week-2 visit)
+
+
+def test_manifestation_code_and_table2_manifestations(cohort_dir):
+    assert organ.manifestation_code("MUCULC") == "manif_muculc"
+    # the fixture records every SLEDAI-2K descriptor: the seven of Table 2, in its order
+    assert organ.table2_manifestations(load_cohort(cohort_dir)) == ["RASH", "MUCULC", "ARTHRIT", "VASCUL", "ALOPEC",
+                                                                   "FEVER", "MYOSIT"]
+
+
+def test_manifestation_flags_a_missed_visit(cohort_dir):
+    c = load_cohort(cohort_dir)
+    imputed = organ.manifestation_flags(c, [0, 2])
+    assert imputed.columns.tolist() == ["USUBJID", "TRT01A", "PARAMCD", "AVISITN", "FLAG"]
+    assert len(imputed) == 3 * 7 * 2
+    arthritis = imputed[imputed["PARAMCD"] == "ARTHRIT"]
+    assert arthritis[["USUBJID", "AVISITN", "FLAG"]].values.tolist() == [
+        ["S01", 0, "Y"], ["S01", 2, "N"], ["S02", 0, "Y"], ["S02", 2, "Y"], ["S03", 0, "Y"], ["S03", 2, "N"]]
+    observed = organ.manifestation_flags(c, [0, 2], missed="")
+    assert observed.loc[(observed["USUBJID"] == "S03") & (observed["AVISITN"] == 2), "FLAG"].unique().tolist() == [""]
+
+
+def test_manifestation_flags_bad_missed(cohort_dir):
+    with pytest.raises(ValueError, match="missed must be 'N' or '', got 'NA'"):
+        organ.manifestation_flags(load_cohort(cohort_dir), [0, 2], missed="NA")
+
+
+def test_manifestations_by_visit_on_the_fixture(cohort_dir):
+    out = organ.manifestations_by_visit(load_cohort(cohort_dir), [0, 2])
+    rows = out[out["PARAMCD"].isin(["manif_rash", "manif_arthrit"])]
+    got = [[r.PARAMCD, r.arm, r.AVISITN, r.n, r.subjects, r.p_published, r.n_paired, r.p_paired]
+           for r in rows.itertuples()]
+    nan = [g for g in got if isinstance(g[7], float) and math.isnan(g[7])]
+    assert [g[:5] for g in got] == [
+        ["manif_rash", "IL-2", 0, 2, 2], ["manif_rash", "IL-2", 2, 2, 2],
+        ["manif_rash", "Placebo", 0, 0, 1], ["manif_rash", "Placebo", 2, 0, 1],
+        ["manif_arthrit", "IL-2", 0, 2, 2], ["manif_arthrit", "IL-2", 2, 1, 2],
+        # S03 missed week 2: counted as without arthritis, the paper's denominators
+        ["manif_arthrit", "Placebo", 0, 1, 1], ["manif_arthrit", "Placebo", 2, 0, 1],
+    ]
+    # Fisher as published: 2/2 against 1/2 and 1/1 against 0/1, both p = 1 (R fisher.test);
+    # paired: IL-2 arthritis b = 1, c = 0, exact McNemar 2 x 1/2 = 1; Placebo has no pair at week 2.
+    assert [g[5] for g in got if g[2] == 2] == [1.0, 1.0, 1.0, 1.0]
+    assert [(g[0], g[1]) for g in nan if g[2] == 2] == [("manif_rash", "Placebo"), ("manif_arthrit", "Placebo")]
+    assert rows.loc[(rows["arm"] == "IL-2") & (rows["AVISITN"] == 2), "n_paired"].tolist() == [2, 2]
+    assert out["descriptor"].unique().tolist()[:3] == ["RASH", "MUCULC", "ARTHRIT"]
+
+
+def test_manifestation_differences_on_the_fixture(cohort_dir):
+    out = organ.manifestation_differences(load_cohort(cohort_dir), [0, 2])
+    a = out[(out["PARAMCD"] == "manif_arthrit") & (out["AVISITN"] == 2)].iloc[0]
+    assert (a["arm"], a["reference"], a["n"], a["ref_n"], a["estimate"]) == ("IL-2", "Placebo", 2, 1, 0.5)
+
+
+def test_manifestation_differences_single_arm(cohort_builder):
+    cohort_builder.config["arms"] = ["IL-2"]
+    cohort_builder.config.pop("reference_arm")
+    cohort_builder.set("adsl", 3, "TRT01A", "IL-2")
+    assert organ.manifestation_differences(load_cohort(cohort_builder.write()), [0, 2]).empty
+
+
+def test_reported_weeks_from_the_config():
+    assert organ.reported_weeks(load_cohort(ROOT / "data" / "nct02465580").config) == [0, 12, 24]
+    assert organ.reported_weeks(load_cohort(ROOT / "data" / "nct02084238").config) == [0, 10]
+
+
+def test_randomized_cohort_table2_rash_and_arthritis():
+    """Table 2 of He et al. 2020: counts by visit, and the within-arm p-values as published
+    (Fisher on the two visits as independent groups: R fisher.test(matrix(c(13, 16, 2, 27), 2))
+    gives 0.002 for rash, IL-2, week 0 against 12)."""
+    out = organ.manifestations_by_visit(load_cohort(ROOT / "data" / "nct02465580"), [0, 12, 24])
+    rows = out[out["PARAMCD"].isin(["manif_rash", "manif_arthrit"])]
+    assert [[r.PARAMCD, r.arm, r.AVISITN, r.n, r.subjects] for r in rows.itertuples()] == [
+        ["manif_rash", "IL-2", 0, 13, 29], ["manif_rash", "IL-2", 12, 2, 29], ["manif_rash", "IL-2", 24, 2, 29],
+        ["manif_rash", "Placebo", 0, 16, 30], ["manif_rash", "Placebo", 12, 6, 30], ["manif_rash", "Placebo", 24, 6, 30],
+        ["manif_arthrit", "IL-2", 0, 14, 29], ["manif_arthrit", "IL-2", 12, 4, 29],
+        ["manif_arthrit", "IL-2", 24, 3, 29], ["manif_arthrit", "Placebo", 0, 15, 30],
+        ["manif_arthrit", "Placebo", 12, 9, 30], ["manif_arthrit", "Placebo", 24, 8, 30],
+    ]
+    p = rows[rows["AVISITN"] > 0]["p_published"].round(3).tolist()
+    assert p == [0.002, 0.002, 0.015, 0.015, 0.01, 0.003, 0.187, 0.11]

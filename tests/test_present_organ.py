@@ -212,3 +212,56 @@ def test_activity_figure_bins_each_arm_on_its_own_and_single_arm():
     assert ticklabels(b) == ["S4"]  # never binned with arm A's subjects
     one = show.activity_figure(activity().loc[["A"]], ["A"])
     assert ticklabels(one.axes[0]) == ["S1", "S2", "S3"] and one.axes[0].get_title() == ""
+
+
+# ---------------------------------------------------------------------------------------
+# lupus nephritis and manifestations by visit
+
+
+def renal_frames():
+    sub = pd.DataFrame({"TRT01P": ["IL-2", "Placebo"], "n": [13, 12], "subjects": [29, 30], "rate": [13 / 29, 0.4]})
+    s = pd.DataFrame({"TRT01P": ["IL-2", "Placebo"], "AVISITN": 24, "response": "complete", "responders": [7, 2],
+                      "n": [13, 12], "rate": [7 / 13, 2 / 12], "ci_low": [0.2513, 0.0209], "ci_high": [0.8078, 0.4841],
+                      "method": "Clopper-Pearson"})
+    c = pd.DataFrame({"arm": ["IL-2"], "reference": ["Placebo"], "AVISITN": [24], "response": ["complete"],
+                      "responders": [7], "n": [13], "ref_responders": [2], "ref_n": [12], "estimate": [7 / 13 - 2 / 12],
+                      "ci_low": [-0.0130], "ci_high": [0.6611], "test": ["fisher"], "p_val": [0.0968],
+                      "method": ["Miettinen-Nurminen interval; Fisher's exact test"]})
+    return sub, s, c
+
+
+def test_renal_table_cells_and_columns():
+    sub, s, c = renal_frames()
+    t = show.renal_table(sub, s, c, "TRT01P", ["IL-2", "Placebo"], {0: "Baseline", 24: "Week 24"}, "ln", "LN")
+    assert t.display.columns.tolist() == ["", "IL-2", "Placebo", "IL-2 - Placebo", "p, IL-2 vs Placebo"]
+    assert t.display.values.tolist() == [
+        ["Lupus nephritis at Baseline", "13/29 (44.8%)", "12/30 (40.0%)", "", ""],
+        ["Complete remission, Week 24", "7/13 (53.8%) [25.1-80.8]", "2/12 (16.7%) [2.1-48.4]", "37.2 (-1.3 to 66.1)",
+         "0.097"],
+    ]
+    assert t.data["statistic"].tolist() == ["subgroup", "subgroup", "rate", "rate", "difference"]
+    assert t.notes[1].startswith("Between arms: difference in percentage points with the Miettinen-Nurminen 95% score "
+                                 "interval; p by Fisher's exact test")
+
+
+def test_renal_table_single_arm_has_no_difference_column():
+    sub, s, _ = renal_frames()
+    t = show.renal_table(sub.iloc[:1], s.iloc[:1], pd.DataFrame(), "TRT01P", ["IL-2"], {0: "Baseline", 24: "Week 24"},
+                         "ln", "LN", notes=["", "Simulated."])
+    assert t.display.columns.tolist() == ["", "IL-2"]
+    assert t.notes[-1] == "Simulated." and len(t.notes) == 2
+
+
+def test_manifestation_table_rows_and_labels():
+    t = pd.DataFrame({"PARAMCD": "manif_muculc", "descriptor": "MUCULC", "kind": "binary", "arm": ["X", "X"],
+                      "AVISITN": [0, 12], "n": [4, 0], "subjects": [29, 29], "pct": [13.79, 0.0],
+                      "published_test": [None, "fisher_independent"], "p_published": [NAN, 0.112],
+                      "paired_test": [None, "mcnemar_exact"], "p_paired": [NAN, 0.125]})
+    out = show.manifestation_table(t, None, ["X"], {0: "Baseline", 12: "Week 12"}, "m", "M")
+    assert out.display.values.tolist() == [
+        ["Oral ulceration", "n (%)", "4 (13.79)", "0 (0.00)"],
+        ["Oral ulceration", "p vs baseline, as published, descriptive (Fisher)", "", "0.112"],
+        ["Oral ulceration", "p vs baseline, paired (exact McNemar)", "", "0.125"],
+    ]
+    assert out.notes[-1].startswith("n (%) of every subject of the arm analysed: a missed visit counts as the "
+                                    "manifestation absent")

@@ -263,3 +263,9 @@ CTCAE_DECREASED: dict[str, dict[str, object]] = {
 
 #: MedDRA preferred term of an injection-site reaction.
 INJECTION_SITE_REACTION: str = "Injection site reaction"
+
+#: The clinical manifestations of the randomized trial's Table 2 (He et al., Ann Rheum
+#: Dis 2020;79:141-9), in its order, as the SLEDAI-2K descriptors that record them
+#: (``adsledai``): rash, oral ulceration (mucosal ulcers), arthritis, vasculitis,
+#: alopecia, fever, myositis. The organ chapter shows those a cohort's data carry.
+TABLE2_MANIFESTATIONS: tuple[str, ...] = ("RASH", "MUCULC", "ARTHRIT", "VASCUL", "ALOPEC", "FEVER", "MYOSIT")

@@ -596,3 +596,159 @@ def check_per_arm(summary: pd.DataFrame, arm: str, arms: Sequence[str]) -> None:
     other = sorted(set(summary[arm].astype("str")) - {str(a) for a in arms})
     if other:
         raise ValueError(f"rows for {other} in column {arm!r}, which is none of the arms {list(arms)}: a pooled row?")
+
+
+# ---------------------------------------------------------------------------------------
+# manifestations by visit, in the layout of the randomized trial's Table 2
+#
+# Result names (the chapter adds ``@<arm>`` and ``@<arm>-vs-<reference>``) follow
+# :mod:`helpers.analyses.paper_tables`: ``<code>_week<w>_<statistic>`` with the measure
+# code ``manif_<descriptor in lower case>``: ``manif_rash_week12_n@IL-2`` (subjects with
+# the manifestation), ``manif_rash_week12_subjects@IL-2`` (the arm's subjects, the
+# denominator), ``manif_rash_week12_pct@IL-2`` (a percentage), after baseline
+# ``manif_rash_week12_p_published@IL-2`` (Fisher's exact test on the two visits' counts
+# as independent groups, as published) and ``manif_rash_week12_p_paired@IL-2`` (exact
+# McNemar on the subjects seen at both visits); between arms
+# ``manif_rash_week12_diff@IL-2-vs-Placebo`` with ``_diff_ci_low``, ``_diff_ci_high``,
+# ``_diff_p`` (Miettinen-Nurminen).
+
+
+def manifestation_code(descriptor: str) -> str:
+    """The measure code of a Table 2 manifestation in result names.
+
+    Examples
+    --------
+    >>> manifestation_code("RASH")
+    'manif_rash'
+    """
+    return f"manif_{descriptor.lower()}"
+
+
+def table2_manifestations(cohort: Cohort) -> list[str]:
+    """The Table 2 manifestations (:data:`helpers.definitions.TABLE2_MANIFESTATIONS`)
+    that the cohort's ``adsledai`` records, in the paper's order; empty without
+    ``adsledai``."""
+    if not cohort.has("adsledai"):
+        return []
+    have = set(cohort["adsledai"]["PARAMCD"].astype(str).unique())
+    return [c for c in d.TABLE2_MANIFESTATIONS if c in have]
+
+
+def manifestation_flags(cohort: Cohort, weeks: Sequence[int], missed: str = "N") -> pd.DataFrame:
+    """Whether each subject of the efficacy population has each Table 2 manifestation at
+    each week: the ``Y``/``N`` flags the layout of :mod:`helpers.analyses.paper_tables`
+    takes.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    weeks : sequence of int
+        The visits shown (baseline first).
+    missed : {"N", ""}
+        The flag of a subject without the visit: ``"N"`` (not present: the paper's
+        percentages are of every patient analysed, 29 and 30) or ``""`` (not
+        evaluable: left out, as a paired test needs).
+
+    Returns
+    -------
+    DataFrame
+        One row per subject, manifestation and week: ``USUBJID``, the efficacy
+        population's arm variable, ``PARAMCD`` (the descriptor), ``AVISITN``, ``FLAG``.
+
+    Raises
+    ------
+    ValueError
+        ``missed`` is neither ``"N"`` nor ``""``.
+    """
+    if missed not in ("N", ""):
+        raise ValueError(f"manifestation_flags: missed must be 'N' or '', got {missed!r}")
+    cfg = cohort.config
+    arm = cfg.population_arm("efficacy")
+    codes = table2_manifestations(cohort)
+    subjects = cohort.population("efficacy")[["USUBJID", arm]].assign(USUBJID=lambda f: f["USUBJID"].astype(str))
+    subjects = subjects[subjects[arm].isin(list(cohort.arms))]
+    grid = pd.MultiIndex.from_product([subjects["USUBJID"], codes, [int(w) for w in weeks]],
+                                      names=["USUBJID", "PARAMCD", "AVISITN"]).to_frame(index=False)
+    sd = cohort["adsledai"]
+    sd = sd[sd["PARAMCD"].astype(str).isin(codes) & sd["AVISITN"].isin(list(weeks))]
+    seen = pd.DataFrame({"USUBJID": sd["USUBJID"].astype(str).to_numpy(), "PARAMCD": sd["PARAMCD"].astype(str).to_numpy(),
+                         "AVISITN": sd["AVISITN"].astype(int).to_numpy(), "AVAL": sd["AVAL"].astype(float).to_numpy()})
+    out = grid.merge(seen, on=["USUBJID", "PARAMCD", "AVISITN"], how="left").merge(subjects, on="USUBJID")
+    out["FLAG"] = np.where(out["AVAL"].isna(), missed, np.where(out["AVAL"] == 1, "Y", "N"))
+    return out[["USUBJID", arm, "PARAMCD", "AVISITN", "FLAG"]]
+
+
+def _measures(flags: pd.DataFrame) -> list:
+    from helpers.analyses.paper_tables import PaperMeasure
+
+    return [PaperMeasure(manifestation_code(c), "binary", part, "FLAG")
+            for c, part in flags.groupby("PARAMCD", sort=False)]
+
+
+def manifestations_by_visit(cohort: Cohort, weeks: Sequence[int]) -> pd.DataFrame:
+    """Table 2's manifestations per arm and week, n (%) of the arm's subjects, with the
+    within-arm p-value against baseline as published beside the paired one.
+
+    A thin wrapper of :func:`helpers.analyses.paper_tables.paper_table`: counts,
+    percentages and the "as published" p-value (Fisher's exact test on the two visits'
+    counts as independent groups) count a missed visit as the manifestation absent, the
+    paper's denominators (every patient analysed); the paired test (exact McNemar) is on
+    the subjects seen at both visits only (:func:`paper_tables.within_arm_tests` on
+    the flags without missed visits), since imputing "absent" would make up pairs that
+    improved.
+
+    Returns
+    -------
+    DataFrame
+        :func:`helpers.analyses.paper_tables.paper_table`'s columns (``PARAMCD`` is the
+        measure code, :func:`manifestation_code`) plus ``descriptor`` (the SLEDAI-2K
+        code); ``n_paired`` and ``p_paired`` from the subjects seen at both visits.
+    """
+    from helpers.analyses import paper_tables
+
+    cfg = cohort.config
+    arm = cfg.population_arm("efficacy")
+    weeks = [int(w) for w in weeks]
+    imputed = manifestation_flags(cohort, weeks, missed="N")
+    table = paper_tables.paper_table(_measures(imputed), arm, cohort.arms, weeks, cfg.baseline_week)
+    observed = manifestation_flags(cohort, weeks, missed="")
+    paired = []
+    for m in _measures(observed):
+        t = paper_tables.within_arm_tests(m.data, "binary", arm, cohort.arms, weeks, cfg.baseline_week, "FLAG")
+        paired.append(t.assign(PARAMCD=m.code)[["PARAMCD", "arm", "AVISITN", "n_paired", "p_paired"]])
+    if paired:
+        p = pd.concat(paired, ignore_index=True)
+        table = table.drop(columns=["n_paired", "p_paired"]).merge(p, on=["PARAMCD", "arm", "AVISITN"], how="left")
+        table["n_paired"] = table["n_paired"].astype("Int64")
+    table["descriptor"] = table["PARAMCD"].str.removeprefix("manif_").str.upper()
+    return table
+
+
+def manifestation_differences(cohort: Cohort, weeks: Sequence[int], confidence: float = 0.95) -> pd.DataFrame:
+    """Each arm against the reference arm, for every Table 2 manifestation and week: the
+    difference in the share of subjects with it, with the Miettinen-Nurminen interval
+    (:func:`helpers.analyses.paper_tables.paper_differences`; a missed visit counts as
+    absent, as in :func:`manifestations_by_visit`). Empty with one arm."""
+    from helpers.analyses import paper_tables
+
+    cfg = cohort.config
+    reference = cfg.reference_arm
+    if reference is None or len(cohort.arms) < 2:
+        return paper_tables.paper_differences([], cfg.population_arm("efficacy"), cohort.arms, "", weeks, confidence)
+    flags = manifestation_flags(cohort, weeks, missed="N")
+    return paper_tables.paper_differences(_measures(flags), cfg.population_arm("efficacy"), cohort.arms, reference,
+                                          [int(w) for w in weeks], confidence)
+
+
+def reported_weeks(config) -> list[int]:
+    """The weeks a by-visit table reports: baseline, the primary week, the secondary
+    weeks of the analysis plan, and (for renal remission) ``renal.week``, in order.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> reported_weeks(NS(baseline_week=0, primary_week=12, analysis=NS(secondary_weeks=(24,))))
+    [0, 12, 24]
+    """
+    weeks = {config.baseline_week, config.primary_week, *config.analysis.secondary_weeks}
+    return sorted(int(w) for w in weeks if w is not None)

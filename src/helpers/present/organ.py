@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.present.figures import forest_figure, style
-from helpers.present.format import format_estimate_ci, format_p, format_rate_ci
+from helpers.present.format import format_estimate_ci, format_number, format_p, format_rate_ci
 from helpers.present.prose import efficacy as words
 from helpers.present.prose import organ as organ_words
 from helpers.present.prose import percent
@@ -329,3 +329,120 @@ def activity_figure(
         fig.tight_layout()
     return fig
 
+
+
+# ---------------------------------------------------------------------------------------
+# lupus nephritis and manifestations by visit
+
+
+def renal_table(subgroup: pd.DataFrame, summary: pd.DataFrame, comparison: pd.DataFrame, arm: str,
+                arms: Sequence[str], visit_labels: Mapping[int, str], name: str, title: str,
+                notes: Sequence[str] = (), confidence: float = 0.95, baseline_week: int = 0) -> ResultTable:
+    """Lupus nephritis at baseline and renal remission at each reported week, per arm,
+    with each arm's difference from the reference and the named test's p-value.
+
+    Parameters
+    ----------
+    subgroup : DataFrame
+        From :func:`helpers.analyses.renal.summarize_subgroup`.
+    summary : DataFrame
+        From :func:`helpers.analyses.renal.summarize_renal_response`.
+    comparison : DataFrame
+        From :func:`helpers.analyses.renal.renal_verdicts` (empty with one arm).
+    visit_labels : mapping
+        AVISITN -> label.
+
+    Returns
+    -------
+    ResultTable
+        Rows: the subgroup (``n/N (%)`` of the arm), then each week and response
+        (``x/n (%) [CI]`` of the subgroup); columns: one per arm, then per compared arm
+        the difference in percentage points with its interval and the p-value. The CSV:
+        the tidy rows (``statistic`` ``subgroup``, ``rate`` or ``difference``).
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"ARM": ["A", "B"], "n": [13, 12], "subjects": [29, 30], "rate": [0.45, 0.4]})
+    >>> s = pd.DataFrame({"ARM": ["A", "B"], "AVISITN": 24, "response": "complete", "responders": [7, 2],
+    ...                   "n": [13, 12], "rate": [7 / 13, 2 / 12], "ci_low": [0.25, 0.02], "ci_high": [0.81, 0.48],
+    ...                   "method": "Clopper-Pearson"})
+    >>> c = pd.DataFrame({"arm": ["A"], "reference": ["B"], "AVISITN": [24], "response": ["complete"],
+    ...                   "estimate": [0.3718], "ci_low": [-0.013], "ci_high": [0.6611], "test": ["fisher"],
+    ...                   "p_val": [0.0968], "method": ["Miettinen-Nurminen interval; Fisher's exact test"]})
+    >>> renal_table(g, s, c, "ARM", ["A", "B"], {24: "Week 24"}, "t", "T").display.values.tolist()[1]
+    ['Complete remission, Week 24', '7/13 (53.8%) [25.0-81.0]', '2/12 (16.7%) [2.0-48.0]', '37.2 (-1.3 to 66.1)', '0.097']
+    """
+    rows, data = [], []
+    label0 = organ_words.renal_row_label("subgroup", visit_labels.get(baseline_week, ""))
+    first = {"Row": label0}
+    for _, r in subgroup.iterrows():
+        first[str(r[arm])] = f"{int(r['n'])}/{int(r['subjects'])} ({format_number(100 * r['rate'], 1)}%)" \
+            if r["subjects"] else "0/0"
+        data.append({arm: r[arm], "statistic": "subgroup", "label": label0, "responders": int(r["n"]),
+                     "n": int(r["subjects"]), "rate": r["rate"]})
+    rows.append(first)
+    compared = [] if comparison is None or not len(comparison) else \
+        list(dict.fromkeys(zip(comparison["arm"], comparison["reference"], strict=True)))
+    diff_col = {(a, ref): _difference_column(a, ref) for a, ref in compared}
+    tests = [] if not compared else list(dict.fromkeys(comparison["test"]))
+    p_col = {(a, ref): f"p, {a} vs {ref}" for a, ref in compared}
+    for (w, code), part in summary.groupby(["AVISITN", "response"], sort=False):
+        label = organ_words.renal_row_label(code, visit_labels.get(int(w), f"week {int(w)}"))
+        row = {"Row": label}
+        for _, r in part.iterrows():
+            row[str(r[arm])] = format_rate_ci(int(r["responders"]), int(r["n"]), r["ci_low"], r["ci_high"]) \
+                if r["n"] else "0/0"
+            data.append({**{k: r[k] for k in part.columns}, "statistic": "rate", "label": label})
+        if compared:
+            here = comparison[(comparison["AVISITN"] == w) & (comparison["response"] == code)]
+            for _, c in here.iterrows():
+                key = (c["arm"], c["reference"])
+                row[diff_col[key]] = format_estimate_ci(100 * c["estimate"], 100 * c["ci_low"], 100 * c["ci_high"], 1) \
+                    if not pd.isna(c["estimate"]) else organ_words.NOT_COMPARED
+                row[p_col[key]] = format_p(c["p_val"])
+                data.append({**{k: c[k] for k in here.columns}, "statistic": "difference", "label": label})
+        rows.append(row)
+    columns = ["Row", *[str(a) for a in arms]]
+    for key in compared:
+        columns += [diff_col[key], p_col[key]]
+    display = pd.DataFrame(rows, columns=columns).fillna("")
+    method = summary["method"].iloc[0] if len(summary) else ""
+    all_notes = [f"Subjects in remission/subjects with lupus nephritis at baseline (%) [{method} "
+                 f"{percent(confidence)} confidence interval], by arm; a subject without the values needed at a week "
+                 "counts as not in remission."]
+    if compared:
+        all_notes.append(organ_words.renal_comparison_note(tests, confidence))
+    all_notes += [n for n in notes if n]
+    return ResultTable(name, title, display.rename(columns={"Row": ""}), pd.DataFrame(data), all_notes)
+
+
+def manifestation_table(table: pd.DataFrame, differences: pd.DataFrame | None, arms: Sequence[str],
+                        visit_labels: Mapping[int, str], name: str, title: str,
+                        notes: Sequence[str] = ()) -> ResultTable:
+    """Table 2's manifestations by visit in the paper's layout: n (%) per arm and week,
+    the within-arm p-values as published and paired, the between-arm differences
+    (:func:`helpers.present.paper_tables.paper_layout_table`, with the manifestations'
+    row names).
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`helpers.analyses.organ.manifestations_by_visit`.
+    differences : DataFrame or None
+        From :func:`helpers.analyses.organ.manifestation_differences`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"PARAMCD": "manif_rash", "descriptor": "RASH", "kind": "binary", "arm": "X",
+    ...                   "AVISITN": [0, 12], "n": [13, 2], "subjects": [29, 29], "pct": [44.8, 6.9],
+    ...                   "published_test": [None, "fisher_independent"], "p_published": [None, 0.002],
+    ...                   "paired_test": [None, "mcnemar_exact"], "p_paired": [None, 0.002]})
+    >>> manifestation_table(t, None, ["X"], {0: "Baseline", 12: "Week 12"}, "m", "M").display.values.tolist()[0]
+    ['Rash', 'n (%)', '13 (44.83)', '2 (6.90)']
+    """
+    from helpers.present.paper_tables import paper_layout_table
+
+    labels = {code: organ_words.manifestation_label(desc)
+              for code, desc in zip(table["PARAMCD"], table["descriptor"], strict=True)}
+    return paper_layout_table(table, differences, arms, visit_labels, labels, name, title,
+                              notes=[organ_words.manifestation_counting_note(), *[n for n in notes if n]])

@@ -41,7 +41,7 @@ from helpers.paths import project_root
 from helpers.publish import cache, provenance, site, stage
 from helpers.publish.lock import BuildLock
 from helpers.publish.site import STAMP_FILE
-from helpers.publish.tags import applicable_notebook, count_arms
+from helpers.publish.tags import applicable_notebook, content_facts, count_arms
 
 DEFAULT_COHORT = "nct02084238"
 
@@ -93,11 +93,12 @@ def default_output(config: CohortConfig, root: Path) -> Path:
     return root / "_build" / "cohorts" / key / "html"
 
 
-def landing_page(config: CohortConfig, root: Path) -> Path:
+def landing_page(config: CohortConfig, root: Path) -> Path | None:
     """The cohort's landing page: its ``landing:`` file, which must lie inside the cohort
-    folder (a config may not publish files from elsewhere), else the book's ``intro.md``."""
+    folder (a config may not publish files from elsewhere); ``None`` when the cohort names
+    none (the build then writes a default one, :func:`helpers.publish.stage.default_landing`)."""
     if config.landing is None:
-        return root / "intro.md"
+        return None
     landing = config.landing.resolve()
     if not landing.is_relative_to(config.folder):
         raise BuildError(f"{config.config_path}: landing {config.landing} is outside the cohort folder {config.folder}; "
@@ -407,7 +408,7 @@ def _clear_work(work: Path) -> None:
 
 
 def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, out_dir: Path, work: Path,
-                  landing: Path, workers: int | None, force: bool, overrides: Mapping, progress: Progress,
+                  landing: Path | None, workers: int | None, force: bool, overrides: Mapping, progress: Progress,
                   baseline: Baseline | None = None, resident: tuple = (None, None), pdf: bool = False) -> BuildReport:
     """The build proper, under the cohort's lock (see :func:`build_book`)."""
     staging = work / "book"
@@ -422,7 +423,7 @@ def _build_locked(config: CohortConfig, root: Path, data_override: Path | None, 
     data_hashes = cache.sha256_files(files)
     helpers_hash = cache.helpers_source_hash()
     versions = cache.package_versions()
-    tables = {p.stem.lower() for p in files[1:]}
+    tables = {p.stem.lower() for p in files[1:]} | content_facts(config, files, data_hashes, work / "facts.json")
     n_arms = count_arms(config, files)
     plans: list[ChapterPlan] = []
     for name in config.chapters:
@@ -691,7 +692,7 @@ def _stage_config(staging: Path, root: Path, config: CohortConfig, queries, chan
     return staged
 
 
-def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans: list[ChapterPlan], glue,
+def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path | None, plans: list[ChapterPlan], glue,
            queries, data_hashes: dict, files: list[Path], versions: dict, baseline: Baseline | None = None,
            pdf: bool = False) -> str:
     results = glue.results
@@ -713,13 +714,15 @@ def _stage(staging: Path, root: Path, config: CohortConfig, landing: Path, plans
     for name, content in bundles.items():
         put(f"_extra/downloads/{name}", content)
     put("appendix/downloads.md", downloads_page(chapter_files, bundles=bool(bundles), pdf=pdf))
-    put("intro.md", landing.read_bytes())
+    # The cohort's landing page, else a default one citing only what its chapters glued.
+    landing_text = (landing.read_text(encoding="utf-8") if landing is not None
+                    else stage.default_landing(config, root, glue.chapters))
+    put("intro.md", landing_text)
     previous = staging / "_extra" / "results.json"
     try:
         before = json.loads(previous.read_text()) if previous.is_file() else {}
     except (ValueError, OSError):
         before = {}
-    landing_text = landing.read_text(encoding="utf-8")
     cited = cited_names(landing_text)
     if any(before.get(name, object()) != results.get(name) for name in cited):
         # The landing page pastes values glued in the chapters, which Sphinx does not

@@ -1,7 +1,10 @@
 """Which cells of a chapter apply to a cohort: the one mechanism for optional content.
 
 A cell tagged ``needs-<table>`` applies only when the cohort has that table;
-``needs-several-arms`` and ``needs-one-arm`` only to cohorts with several arms or one.
+``needs-several-arms`` and ``needs-one-arm`` only to cohorts with several arms or one;
+``needs-renal`` only when the lab table holds a proteinuria and a kidney-function
+measure, ``needs-liver`` only when it holds ALT or AST and total bilirubin
+(:func:`content_facts`: facts of the data's content, not of a file's presence).
 This lets one chapter serve a lupus cohort and a generic ADaM export, or a single-arm and
 a randomized trial, with no prose citing a value the cohort cannot have, and no code
 cell guarded by an ``if`` as well.
@@ -15,6 +18,7 @@ cohort the ``cohort_dir`` and ``data_dir`` parameters name.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from helpers.data.config import CohortConfig
@@ -74,6 +78,45 @@ def count_arms(config: CohortConfig, files: list[Path]) -> int:
     return int(read_table(adsl, TABLES["adsl"], encoding=config.encoding)[config.arm_var].nunique())
 
 
+def content_facts(config: CohortConfig, files: list[Path], hashes: Mapping[str, str] | None = None,
+                  memo: Path | None = None) -> set[str]:
+    """Facts a chapter's cells may need that are read from a table's content, not from
+    its presence: ``renal`` when ``adlb`` (mapped as ``cohort.yml`` says) holds a
+    proteinuria and a kidney-function measure (:func:`helpers.analyses.renal.renal_available`),
+    ``liver`` when it holds ALT or AST and total bilirubin
+    (:func:`helpers.analyses.labs.liver_available`).
+
+    The lab table is read only when it changed: with ``hashes`` (file -> SHA-256, as the
+    build has them) and a ``memo`` file, the facts of an unchanged table are taken from
+    the memo, so a rebuild with nothing changed reads no data.
+    """
+    adlb = next((f for f in files if f.stem.lower() == "adlb" and f != config.config_path), None)
+    if adlb is None:
+        return set()
+    key = (hashes or {}).get(str(adlb))
+    if memo is not None and key:
+        try:
+            kept = json.loads(memo.read_text(encoding="utf-8"))
+            if kept.get("key") == key and kept.get("mapping") == repr(config.mapping):
+                return set(kept["facts"])
+        except (OSError, ValueError, KeyError):
+            pass
+    from helpers.analyses.labs import liver_available
+    from helpers.analyses.renal import renal_available
+    from helpers.data import read_table
+    from helpers.data.contract import TABLES
+    from helpers.data.mapping import apply_mapping
+
+    lab = apply_mapping(read_table(adlb, TABLES["adlb"], encoding=config.encoding), "adlb", config.mapping)
+    facts = {fact for fact, present in (("renal", renal_available), ("liver", liver_available))
+             if "PARAMCD" in lab and present(lab)}
+    if memo is not None and key:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(json.dumps({"key": key, "mapping": repr(config.mapping), "facts": sorted(facts)}),
+                        encoding="utf-8")
+    return facts
+
+
 def cohort_facts(cohort_dir: str | Path, data_dir: str | Path | None = None) -> tuple[set[str], int]:
     """The tables a cohort folder holds and its number of arms, for :func:`applies`."""
     from helpers.data.config import read_cohort_config
@@ -85,4 +128,4 @@ def cohort_facts(cohort_dir: str | Path, data_dir: str | Path | None = None) -> 
         config = config.with_data_dir(resolve_path(data_dir))
     files, _ = find_table_files(config.data_dir)
     paths = [config.config_path, *sorted(files.values())]
-    return set(files), count_arms(config, paths)
+    return set(files) | content_facts(config, paths), count_arms(config, paths)

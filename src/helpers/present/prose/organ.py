@@ -465,3 +465,277 @@ def comparison_note(reference: str | None, arms: Sequence[str], min_size: int, c
             f"interval, shown where each arm has at least {min_size} subjects ({NOT_COMPARED} otherwise); "
             "descriptive, not adjusted for multiplicity.")
 
+
+
+# ---------------------------------------------------------------------------------------
+# lupus nephritis and manifestations by visit
+
+#: The randomized trial's Table 2 row names of its manifestations, by SLEDAI-2K
+#: descriptor (others take the descriptor's label).
+TABLE2_LABELS: dict[str, str] = {
+    "RASH": "Rash", "MUCULC": "Oral ulceration", "ARTHRIT": "Arthritis", "VASCUL": "Vasculitis",
+    "ALOPEC": "Alopecia", "FEVER": "Fever", "MYOSIT": "Myositis",
+}
+
+#: Renal responses (codes of ``helpers.analyses.renal.RESPONSES``).
+RENAL_RESPONSES: dict[str, str] = {"complete": "complete remission", "partial": "partial remission"}
+
+#: The tests of a rate between two arms (codes of ``helpers.analyses.renal.TESTS``).
+RENAL_TESTS: dict[str, str] = {
+    "score": "the Miettinen-Nurminen score test",
+    "chisq": "Pearson's chi-square test",
+    "fisher": "Fisher's exact test",
+    "fisher_one_sided": "Fisher's exact test one-sided",
+}
+
+#: Verdicts of a between-arm renal comparison (``helpers.analyses.renal.VERDICTS``).
+RENAL_VERDICTS: dict[str, str] = {"significant": "significant", "not_significant": "not significant",
+                                  "not_tested": "not tested"}
+
+
+def manifestation_label(descriptor: str) -> str:
+    """A Table 2 manifestation's row name.
+
+    Examples
+    --------
+    >>> manifestation_label("MUCULC"), manifestation_label("PLEUR")
+    ('Oral ulceration', 'Pleurisy')
+    """
+    if descriptor in TABLE2_LABELS:
+        return TABLE2_LABELS[descriptor]
+    return next((x.label for x in d.SLEDAI_DESCRIPTORS if x.code == descriptor), descriptor)
+
+
+def renal_criteria_text(criteria, proteinuria: str | None = None, bilag: bool = True) -> str:
+    """The subgroup and remission criteria in words, from ``cohort.yml``'s ``renal``
+    (:class:`helpers.data.config.RenalCriteria`).
+
+    Parameters
+    ----------
+    criteria : RenalCriteria
+    proteinuria : {"UPROT", "UPCR"}, optional
+        The proteinuria measure the data hold (its thresholds are quoted).
+    bilag : bool
+        Whether the cohort has BILAG grades (else the BILAG criterion is not quoted).
+
+    Examples
+    --------
+    >>> from helpers.data.config import RenalCriteria
+    >>> print(renal_criteria_text(RenalCriteria(), "UPROT"))  # doctest: +NORMALIZE_WHITESPACE
+    Lupus nephritis at baseline: 24-hour proteinuria above 0.5 g/24 h, UPCR above 500 mg/g or a renal BILAG-2004
+    grade A or B. Complete remission: proteinuria below 0.5 g/24 h with kidney function stable (eGFR at most 10%
+    below baseline, or creatinine at most 10% above); partial remission: proteinuria reduced by at least 50% and
+    below 3 g/24 h, kidney function stable, and not complete. Criteria: EULAR/ERA-EDTA 2019 (Fanouriakis et al.,
+    Ann Rheum Dis 2020;79:713-23); KDIGO 2024.
+    """
+    c = criteria
+    sub = []
+    if c.proteinuria_above is not None:
+        sub.append(f"24-hour proteinuria above {c.proteinuria_above:g} g/24 h")
+    if c.upcr_above is not None:
+        sub.append(f"UPCR above {c.upcr_above:g} mg/g")
+    if bilag and c.bilag_grades:
+        sub.append(f"a renal BILAG-2004 grade {join_words(c.bilag_grades, 'or')}")
+    upcr = proteinuria == "UPCR"
+    unit = "mg/g" if upcr else "g/24 h"
+    complete = c.complete_upcr if upcr else c.complete_proteinuria
+    partial = c.partial_upcr if upcr else c.partial_proteinuria
+    margin = percent(c.kidney_margin)
+    return (f"Lupus nephritis at baseline: {join_words(sub, 'or')}. Complete remission: "
+            f"{'UPCR' if upcr else 'proteinuria'} below {complete:g} {unit} with kidney function "
+            f"stable (eGFR at most {margin} below baseline, or creatinine at most {margin} above); partial "
+            f"remission: {'UPCR' if upcr else 'proteinuria'} reduced by at least {percent(c.partial_reduction)} and "
+            f"below {partial:g} {unit}, kidney function stable, and not complete. Criteria: "
+            f"{c.source}.")
+
+
+def renal_subgroup_text(subgroup: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
+    """How many subjects of each arm had lupus nephritis at baseline.
+
+    Parameters
+    ----------
+    subgroup : DataFrame
+        From :func:`helpers.analyses.renal.summarize_subgroup`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"ARM": ["IL-2", "Placebo"], "n": [13, 12], "subjects": [29, 30], "rate": [13 / 29, 0.4]})
+    >>> renal_subgroup_text(s, "ARM", ["IL-2", "Placebo"])
+    'Lupus nephritis at baseline: 13 of 29 subjects (44.8%) with IL-2 and 12 of 30 (40.0%) with Placebo.'
+    >>> renal_subgroup_text(s.iloc[:1], "ARM", ["IL-2"])
+    'Lupus nephritis at baseline: 13 of 29 subjects (44.8%).'
+    """
+    rows = {str(r[arm]): r for _, r in subgroup.iterrows()}
+    parts = []
+    for i, a in enumerate(arms):
+        r = rows[str(a)]
+        noun = " subjects" if i == 0 else ""
+        parts.append(f"{int(r['n'])} of {int(r['subjects'])}{noun} ({percent_of(r['rate'])})"
+                     + (f" with {a}" if len(arms) > 1 else ""))
+    return f"Lupus nephritis at baseline: {join_words(parts)}."
+
+
+def _arm_counts(row: Mapping, several: bool) -> str:
+    return f"{int(row['responders'])} of {int(row['n'])}" + (f" ({percent_of(row['rate'])})" if row["n"] else "")
+
+
+def renal_result_text(summary: pd.DataFrame, comparison: pd.DataFrame, arm: str, arms: Sequence[str], week: int,
+                      week_label: str, alpha: float, confidence: float, response: str = "complete") -> str:
+    """Remission at a week in words: per arm, then (several arms) each difference from the
+    reference with its interval, the named test's p-value and the verdict.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`helpers.analyses.renal.summarize_renal_response`.
+    comparison : DataFrame
+        From :func:`helpers.analyses.renal.renal_verdicts` (empty with one arm).
+    week, week_label : int, str
+    alpha, confidence : float
+    response : {"complete", "partial"}
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"ARM": ["IL-2", "Placebo"], "AVISITN": 24, "response": "complete", "responders": [7, 2],
+    ...                   "n": [13, 12], "rate": [7 / 13, 2 / 12]})
+    >>> c = pd.DataFrame({"arm": ["IL-2"], "reference": ["Placebo"], "AVISITN": [24], "response": ["complete"],
+    ...                   "estimate": [0.3718], "ci_low": [-0.013], "ci_high": [0.6611], "test": ["fisher"],
+    ...                   "p_val": [0.0968], "verdict": ["not_significant"]})
+    >>> print(renal_result_text(s, c, "ARM", ["IL-2", "Placebo"], 24, "Week 24", 0.05, 0.95))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    At Week 24, complete remission in 7 of 13 (53.8%) of the subgroup with IL-2 and 2 of 12 (16.7%) with Placebo:
+    IL-2 37.2 percentage points higher than Placebo (95% CI -1.3 to 66.1), Fisher's exact test p = 0.097, not
+    significant at the two-sided 5% level.
+    """
+    from helpers.present.prose import difference_in_points
+
+    at = summary[(summary["AVISITN"] == week) & (summary["response"] == response)]
+    rows = {str(r[arm]): r for _, r in at.iterrows()}
+    several = len(arms) > 1
+    parts = []
+    for i, a in enumerate(arms):
+        parts.append(_arm_counts(rows[str(a)], several) + (" of the subgroup" if i == 0 else "")
+                     + (f" with {a}" if several else ""))
+    text = f"At {week_label}, {RENAL_RESPONSES[response]} in {join_words(parts)}"
+    cmp = comparison[(comparison["AVISITN"] == week) & (comparison["response"] == response)] if len(comparison) else comparison
+    clauses = []
+    for _, c in cmp.iterrows():
+        if c["verdict"] == "not_tested":
+            clauses.append(f"{c['arm']} against {c['reference']}: not tested (an arm has no subject in the subgroup)")
+            continue
+        diff = difference_in_points(c["estimate"])
+        ci = (f"{percent(confidence)} CI {format_number(100 * c['ci_low'], 1)} to "
+              f"{format_number(100 * c['ci_high'], 1)}")
+        clauses.append(f"{c['arm']} {diff} than {c['reference']} ({ci}), {RENAL_TESTS[c['test']]} "
+                       f"{p_text(c['p_val'])}, {RENAL_VERDICTS[c['verdict']]} at the two-sided {percent(alpha)} level")
+    return text + (": " + "; ".join(clauses) if clauses else "") + "."
+
+
+def published_p_text(comparison: pd.DataFrame, reproducing: pd.DataFrame | None, published: float | None,
+                     week: int, response: str = "complete") -> str:
+    """What the standard tests give on the counts, and whether any gives the p-value the
+    publication prints.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        From :func:`helpers.analyses.renal.compare_renal_response` (one compared arm).
+    reproducing : DataFrame or None
+        From :func:`helpers.analyses.renal.reproducing_tests` (None: no published
+        p-value given).
+    published : float or None
+        The p-value as printed.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"arm": ["IL-2"], "reference": ["Placebo"], "AVISITN": [24], "response": ["complete"],
+    ...                   "responders": [7], "n": [13], "ref_responders": [2], "ref_n": [12], "p_score": [0.058],
+    ...                   "p_chisq": [0.053], "p_fisher": [0.0968], "p_fisher_one_sided": [0.0633]})
+    >>> r = pd.DataFrame({"test": ["score", "chisq", "fisher", "fisher_one_sided"], "reproduces": False})
+    >>> print(published_p_text(c, r, 0.036, 24))  # doctest: +NORMALIZE_WHITESPACE
+    On 7 of 13 against 2 of 12, the publication's p = 0.036 is reproduced by none of the standard tests: Pearson's
+    chi-square test gives p = 0.053, Fisher's exact test p = 0.097, Fisher's exact test one-sided p = 0.063 and the
+    Miettinen-Nurminen score test p = 0.058.
+    >>> print(published_p_text(c, None, None, 24))  # doctest: +NORMALIZE_WHITESPACE
+    On 7 of 13 against 2 of 12, Pearson's chi-square test gives p = 0.053, Fisher's exact test p = 0.097, Fisher's
+    exact test one-sided p = 0.063 and the Miettinen-Nurminen score test p = 0.058.
+    """
+    cmp = comparison[(comparison["AVISITN"] == week) & (comparison["response"] == response)]
+    if len(cmp) != 1:
+        return ""
+    c = cmp.iloc[0]
+    order = ("chisq", "fisher", "fisher_one_sided", "score")
+    tests = [f"{RENAL_TESTS[t]} {'gives ' if i == 0 else ''}{p_text(c[f'p_{t}'])}" for i, t in enumerate(order)]
+    counts = f"On {int(c['responders'])} of {int(c['n'])} against {int(c['ref_responders'])} of {int(c['ref_n'])}, "
+    listed = join_words(tests)
+    if published is None or reproducing is None:
+        return f"{counts}{listed}."
+    ok = [RENAL_TESTS[t] for t, r in zip(reproducing["test"], reproducing["reproduces"], strict=True) if r]
+    shown = p_text(published)
+    if not ok:
+        return f"{counts}the publication's {shown} is reproduced by none of the standard tests: {listed}."
+    return f"{counts}the publication's {shown} is reproduced by {join_words(ok, 'and')}: {listed}."
+
+
+def manifestation_tests_text(table: pd.DataFrame, alpha: float) -> str:
+    """How often the two within-arm p-values fall below the level, and which one the
+    book recommends and why.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`helpers.analyses.organ.manifestations_by_visit`: ``p_published``,
+        ``p_paired``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"p_published": [None, 0.002, 0.155], "p_paired": [None, 0.002, 0.031]})
+    >>> print(manifestation_tests_text(t, 0.05))  # doctest: +NORMALIZE_WHITESPACE
+    Of the 2 comparisons of a visit with baseline, 1 falls below the two-sided 5% level as published (Fisher's
+    exact test on the two visits' counts taken as independent groups) and 2 with the paired test (exact McNemar).
+    The book recommends the paired test: the same patients are counted at both visits, so the two counts are not
+    independent groups, and only the patients whose manifestation changed carry information about the change.
+    """
+    post = table[table["p_published"].notna() | table["p_paired"].notna()]
+    pub = int((post["p_published"] < alpha).sum())
+    par = int((post["p_paired"] < alpha).sum())
+    verb = "falls" if pub == 1 else "fall"
+    return (f"Of the {count_noun(len(post), 'comparison')} of a visit with baseline, {pub} {verb} below the two-sided "
+            f"{percent(alpha)} level as published (Fisher's exact test on the two visits' counts taken as independent "
+            f"groups) and {par} with the paired test (exact McNemar). The book recommends the paired test: the same "
+            "patients are counted at both visits, so the two counts are not independent groups, and only the "
+            "patients whose manifestation changed carry information about the change.")
+
+
+def manifestation_counting_note() -> str:
+    """The note of the manifestation table on its denominators and pairs."""
+    return ("n (%) of every subject of the arm analysed: a missed visit counts as the manifestation absent, as the "
+            "publication's denominators imply; the paired test uses the subjects seen at both visits only.")
+
+
+def renal_row_label(response: str, week_label: str) -> str:
+    """A row of the renal table: ``subgroup`` (lupus nephritis at baseline) or a response
+    at a week.
+
+    Examples
+    --------
+    >>> renal_row_label("subgroup", "Baseline"), renal_row_label("partial", "Week 12")
+    ('Lupus nephritis at Baseline', 'Partial remission, Week 12')
+    """
+    if response == "subgroup":
+        return f"Lupus nephritis at {week_label}"
+    return f"{_capital(RENAL_RESPONSES[response])}, {week_label}"
+
+
+def renal_comparison_note(tests: Sequence[str], confidence: float) -> str:
+    """The note of the renal table's difference and p-value columns.
+
+    Examples
+    --------
+    >>> print(renal_comparison_note(["fisher"], 0.95))  # doctest: +NORMALIZE_WHITESPACE
+    Between arms: difference in percentage points with the Miettinen-Nurminen 95% score interval; p by Fisher's
+    exact test (two-sided), the test the analysis plan names (cohort.yml renal.test).
+    """
+    named = join_words([RENAL_TESTS[t] for t in tests])
+    return (f"Between arms: difference in percentage points with the Miettinen-Nurminen {percent(confidence)} score "
+            f"interval; p by {named} (two-sided), the test the analysis plan names (cohort.yml renal.test).")
