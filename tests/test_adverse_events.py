@@ -669,3 +669,50 @@ def test_pilot_top_term_is_the_most_frequent_over_every_class(pilot):
     inc = ae.summarize_ae_incidence(ev, pop, arms=arms)
     top = ae.summarize_top_terms(inc, "TRT01A", arms, top=2)
     assert top[["term", "n_subjects"]].values.tolist() == [["PRURITUS", 55], ["APPLICATION SITE PRURITUS", 50]]
+
+
+# -- lab rows the safety chapter grades, every arm's row ---------------------------------------------
+
+
+def test_select_graded_blood_counts_takes_a1lo_as_the_lower_limit():
+    lb = pd.DataFrame({"USUBJID": ["1", "1", "2"], "PARAMCD": ["PLAT", "ALT", "WBC"], "AVAL": [90.0, 30.0, 2.0],
+                       "A1LO": [150.0, 5.0, 4.0]})
+    out = ae.select_graded_blood_counts(lb)
+    assert out[["PARAMCD", "ANRLO"]].values.tolist() == [["PLAT", 150.0], ["WBC", 4.0]]
+
+
+def test_select_graded_blood_counts_keeps_anrlo():
+    lb = pd.DataFrame({"PARAMCD": ["HGB"], "ANRLO": [120.0], "A1LO": [1.0]})
+    assert ae.select_graded_blood_counts(lb)["ANRLO"].tolist() == [120.0]
+
+
+def test_select_graded_blood_counts_liver_panel_gives_no_row():
+    out = ae.select_graded_blood_counts(pd.DataFrame({"PARAMCD": ["ALT", "BILI"], "AVAL": [1.0, 2.0]}))
+    assert len(out) == 0 and "ANRLO" in out.columns
+
+
+def test_select_graded_blood_counts_errors():
+    with pytest.raises(ValueError, match=r"select_graded_blood_counts: adlb lacks columns \['PARAMCD'\]"):
+        ae.select_graded_blood_counts(pd.DataFrame({"AVAL": [1.0]}))
+    with pytest.raises(ValueError, match=r"select_graded_blood_counts: adlb has no lower limit of normal \(none of \['ANRLO', 'A1LO'\]\)"):
+        ae.select_graded_blood_counts(pd.DataFrame({"PARAMCD": ["PLAT"], "AVAL": [1.0]}))
+
+
+def test_with_every_arm_adds_the_missing_rows():
+    out = ae.with_every_arm(pd.DataFrame({"TRT01A": ["B"], "PLAT": [2]}), "TRT01A", ["A", "B"])
+    assert out["TRT01A"].tolist() == ["A", "B", "Total"]
+    assert out["PLAT"].tolist()[1] == 2 and out["PLAT"].isna().tolist() == [True, False, True]
+    with pytest.raises(ValueError, match=r"with_every_arm: frame lacks columns \['TRT01A'\]"):
+        ae.with_every_arm(pd.DataFrame({"x": [1]}), "TRT01A", ["A"])
+
+
+def test_summarize_top_term_by_arm_never_pooled():
+    inc = ae.summarize_ae_incidence(events(), population(), arms=ARMS)
+    out = ae.summarize_top_term_by_arm(inc, "TRT01A", ARMS)
+    # A: S1 has Influenza and Injection site reaction (1 subject each: ties by name);
+    # B: S4 Influenza, Pneumonia, S5 Injection site reaction (1 each); C: no subject.
+    assert out[["TRT01A", "term", "n_subjects"]].values.tolist() == [
+        ["A", "Influenza", 1], ["B", "Influenza", 1], ["C", "", 0]]
+    assert out["rate"].tolist()[:2] == [0.5, 0.5] and np.isnan(out["rate"].iloc[2])
+    with pytest.raises(ValueError, match=r"summarize_top_term_by_arm: incidence lacks columns \['n'\]"):
+        ae.summarize_top_term_by_arm(inc.drop(columns="n"), "TRT01A", ARMS)

@@ -75,7 +75,7 @@ def test_landing_page_numbers_come_from_results(default_site: Path):
     from myst_nb.core.variables import format_plain_text
 
     r = results(default_site)
-    source = (ROOT / "intro.md").read_text(encoding="utf-8")
+    source = (ROOT / "data" / "nct02084238" / "intro.md").read_text(encoding="utf-8")
     cited = re.findall(r"\{glue:text\}`chapters/[a-z]+\.ipynb::([a-z0-9_]+):([^`]*)`", source)
     assert cited, "the landing page cites glued values"
     shown = re.findall(r'<span class="pasted-text">([^<]*)</span>', (default_site / "intro.html").read_text(encoding="utf-8"))
@@ -188,3 +188,108 @@ def test_followup_states_the_primary_verdict(followup_site: Path):
     for page in (sri, landing):
         assert "not met at the two-sided 5% level" in page
     assert "percentage points" in sri
+
+
+def test_followup_lupus_nephritis_remission(followup_site: Path):
+    """He et al. 2020: lupus nephritis complete remission 7/13 against 2/12 (issue 14, test 6), and
+    the printed p = 0.036 that none of the standard tests gives on those counts."""
+    r = results(followup_site)
+    assert (r["ln_week0_n@IL-2"], r["ln_week0_subjects@IL-2"], r["ln_week0_n@Placebo"],
+            r["ln_week0_subjects@Placebo"]) == (13, 29, 12, 30)
+    assert (r["ln_cr_week24_n@IL-2"], r["ln_cr_week24_subjects@IL-2"]) == (7, 13)
+    assert (r["ln_cr_week24_n@Placebo"], r["ln_cr_week24_subjects@Placebo"]) == (2, 12)
+    # R: prop.test(c(7, 2), c(13, 12), correct = FALSE) 0.053; fisher.test 0.097, one-sided 0.063
+    assert [round(r[f"ln_cr_week24_p_{t}@IL-2-vs-Placebo"], 3) for t in ("chisq", "fisher", "fisher_one_sided")] == \
+        [0.053, 0.097, 0.063]
+    assert r["ln_cr_week24_p@IL-2-vs-Placebo"] == r["ln_cr_week24_p_fisher@IL-2-vs-Placebo"]  # cohort.yml renal.test
+    assert r["ln_cr_week24_verdict@IL-2-vs-Placebo"] == "not_significant"
+    page = (followup_site / "chapters" / "organ.html").read_text(encoding="utf-8")
+    assert "Lupus nephritis" in page and "7 of 13" in page
+
+
+def test_followup_table2_rash_and_arthritis_with_the_published_p_values(followup_site: Path):
+    """Table 2's rash and arthritis counts by visit and arm, and its within-arm p-values, given by
+    Fisher's exact test on the two visits taken as independent groups (issue 14, test 6)."""
+    r = results(followup_site)
+    counts = {("rash", "IL-2"): (13, 2, 2), ("rash", "Placebo"): (16, 6, 6),
+              ("arthrit", "IL-2"): (14, 4, 3), ("arthrit", "Placebo"): (15, 9, 8)}
+    for (code, arm), expected in counts.items():
+        assert tuple(r[f"manif_{code}_week{w}_n@{arm}"] for w in (0, 12, 24)) == expected, (code, arm)
+        assert r[f"manif_{code}_week0_subjects@{arm}"] == (29 if arm == "IL-2" else 30)
+    published = {("rash", "IL-2"): (0.002, 0.002), ("rash", "Placebo"): (0.015, 0.015),
+                 ("arthrit", "IL-2"): (0.010, 0.003), ("arthrit", "Placebo"): (0.187, 0.110)}
+    for (code, arm), expected in published.items():
+        got = tuple(round(r[f"manif_{code}_week{w}_p_published@{arm}"], 3) for w in (12, 24))
+        assert got == expected, (code, arm)
+        assert all(0 <= r[f"manif_{code}_week{w}_p_paired@{arm}"] <= 1 for w in (12, 24))
+
+
+def test_followup_table2_sledai_medians_and_ranges_by_arm(followup_site: Path):
+    """Table 2's SLEDAI median (range) by arm at weeks 0, 12 and 24 (He et al. 2020; issue 14,
+    test 6), from the SRI chapter's table in the paper's layout, with the between-arm
+    Hodges-Lehmann shift and its interval beside it."""
+    r = results(followup_site)
+    published = {"IL-2": [(12, 8, 27), (6, 0, 16), (4, 0, 18)], "Placebo": [(11, 8, 22), (6, 0, 25), (8, 0, 25)]}
+    for arm, rows in published.items():
+        for week, expected in zip((0, 12, 24), rows, strict=True):
+            got = tuple(r[f"sledai_week{week}_{s}@{arm}"] for s in ("median", "min", "max"))
+            assert got == expected, (arm, week)
+        assert r[f"sledai_week0_n@{arm}"] == (29 if arm == "IL-2" else 30)
+        assert all(0 <= r[f"sledai_week{w}_p_paired@{arm}"] <= 1 for w in (12, 24))
+    for week in (0, 12, 24):
+        name = f"sledai_week{week}_diff"
+        assert r[f"{name}_ci_low@IL-2-vs-Placebo"] <= r[f"{name}@IL-2-vs-Placebo"] <= r[f"{name}_ci_high@IL-2-vs-Placebo"]
+    page = (followup_site / "chapters" / "sri.html").read_text(encoding="utf-8")
+    assert "12 (8-27)" in page and "in the publication" in page
+
+
+def test_followup_table1_rows_by_name(followup_site: Path):
+    """Table 1 of He et al. 2020 by name in results.json: weight mean (SD), SLEDAI and
+    prednisone median (range), and concomitant drugs by arm (all 30 randomized per arm)."""
+    r = results(followup_site)
+    assert (round(r["baseline_weightbl_mean@IL-2"], 2), round(r["baseline_weightbl_sd@IL-2"], 2)) == (54.81, 8.33)
+    assert (round(r["baseline_weightbl_mean@Placebo"], 2), round(r["baseline_weightbl_sd@Placebo"], 2)) == (58.69, 8.87)
+    assert tuple(r[f"baseline_predbl_{s}@IL-2"] for s in ("median", "min", "max")) == (12.5, 0, 50)
+    assert tuple(r[f"baseline_sledaibl_{s}@Placebo"] for s in ("median", "min", "max")) == (11, 8, 22)
+    drugs = {"cmhcqfl": (29, 28), "cmcycfl": (4, 0), "cmazafl": (1, 4), "cmcsafl": (0, 5), "cmtacfl": (1, 1),
+             "cmthafl": (1, 0)}
+    for flag, expected in drugs.items():
+        assert (r[f"baseline_{flag}_y_count@IL-2"], r[f"baseline_{flag}_y_count@Placebo"]) == expected, flag
+    assert r["baseline_cmhcqfl_n@IL-2"] == 30
+
+
+def test_followup_table2_serology_rows(followup_site: Path):
+    """Table 2's serology rows (He et al. 2020): ANA decreased n by arm, and anti-dsDNA and
+    AnuA median (range) at weeks 0, 12 and 24, from the labs chapter's table in the paper's
+    layout (result names ``<measure>_week<w>_<statistic>@<arm>``)."""
+    r = results(followup_site)
+    assert [r[f"ana_decreased_week{w}_n@IL-2"] for w in (0, 12, 24)] == [0, 7, 8]
+    assert [r[f"ana_decreased_week{w}_n@Placebo"] for w in (0, 12, 24)] == [0, 11, 12]
+    assert tuple(r[f"antidsdna_week0_{s}@IL-2"] for s in ("median", "min", "max")) == (34.8, 1.0, 1783.15)
+    assert tuple(r[f"antidsdna_week12_{s}@Placebo"] for s in ("median", "min", "max")) == (37.6, 1.4, 3467.8)
+    assert tuple(r[f"anua_week12_{s}@IL-2"] for s in ("median", "min", "max")) == (20.84, 1.28, 287.07)
+    assert r["anua_week0_median@Placebo"] == 41.725
+    for name in ("c3_week12_diff", "ana_decreased_week24_diff"):
+        assert r[f"{name}_ci_low@IL-2-vs-Placebo"] <= r[f"{name}@IL-2-vs-Placebo"] <= r[f"{name}_ci_high@IL-2-vs-Placebo"]
+
+
+def test_sle_labs_chapter_adds_the_generic_tables(default_site: Path):
+    """The generic lab tables run on the lupus cohort too: subjects per test; no liver
+    tests, so no Hy's law count is glued."""
+    r = results(default_site)
+    assert r["labs_n_tests"] == 8 and r["labs_n_criteria"] == 0
+    assert r["labs_subjects_dsdna"] == r["labs_n_population"]
+    assert "labs_hys_law" not in r
+    assert "labs-shift" in (default_site / "chapters" / "labs.html").read_text(encoding="utf-8")
+
+
+def test_pilot_export_builds_the_generic_labs_chapter(pilot_site: Path):
+    """The pilot's adlbhy.xpt (read as the lab table through cohort.yml alone): subjects
+    per test and arm, and the derived Hy's law criterion after baseline, as counted with
+    plain pandas in tests/test_labs.py."""
+    r = results(pilot_site)
+    assert (r["labs_subjects_alt@Placebo"], r["labs_subjects_alt@Xanomeline Low Dose"],
+            r["labs_subjects_alt@Xanomeline High Dose"]) == (86, 84, 84)
+    assert (r["labs_criterion_hylaw@Placebo"], r["labs_criterion_hylaw_n@Placebo"]) == (1, 84)
+    assert r["labs_n_criteria"] == 3
+    assert (pilot_site / "chapters" / "labs.html").is_file()

@@ -84,7 +84,7 @@ def test_read_cohort_config_adam_cohort_without_visits():
     assert cfg.baseline_week == 0
     assert cfg.primary_week is None
     assert cfg.arms == ("Placebo", "Xanomeline Low Dose", "Xanomeline High Dose")
-    assert cfg.chapters == ("cohort", "safety")
+    assert cfg.chapters[:2] == ("cohort", "safety")  # and the generic labs chapter, where it is built
     # data_dir is relative to the cohort folder
     assert cfg.data_dir == (ROOT.parent / "shared" / "external" / "cdiscpilot01").resolve()
     assert cfg.parameters["cohort"]["extra_baseline"][0] == ["MMSETOT", "MMSE total score", "continuous"]
@@ -797,3 +797,43 @@ def test_analysis_hash_follows_the_analysis_keys_only(write_yaml):
     assert read_cohort_config(write_yaml({**MINIMAL, "title": "Other"}, "b")).analysis_hash() == base
     assert read_cohort_config(write_yaml({**MINIMAL, "alpha": 0.1}, "c")).analysis_hash() != base
     assert read_cohort_config(write_yaml({**MINIMAL, "analysis": {"primary_test": "fisher"}}, "d")).analysis_hash() != base
+
+
+def test_read_cohort_config_disease_drug_route_terms(write_yaml):
+    cfg = read_cohort_config(write_yaml(yml(
+        "disease: Alzheimer's disease", "drug: xanomeline", "route: transdermal patch",
+        "terms_of_interest: [Herpes zoster, Pneumonia]",
+    )))
+    assert (cfg.disease, cfg.drug, cfg.route, cfg.terms_of_interest) == (
+        "Alzheimer's disease", "xanomeline", "transdermal patch", ("Herpes zoster", "Pneumonia"),
+    )
+
+
+def test_read_cohort_config_disease_drug_route_default_to_none(write_yaml):
+    cfg = read_cohort_config(write_yaml(MINIMAL_YML))
+    assert (cfg.disease, cfg.drug, cfg.route, cfg.terms_of_interest) == (None, None, None, ())
+
+
+def test_read_cohort_config_real_configs_name_disease_drug_route():
+    got = {c: (cfg.disease, cfg.drug, cfg.route) for c in ("nct02084238", "nct02465580", "cdiscpilot01")
+           for cfg in [read_cohort_config(ROOT / "data" / c)]}
+    assert got == {
+        "nct02084238": ("systemic lupus erythematosus", "low-dose IL-2", "subcutaneous"),
+        "nct02465580": ("systemic lupus erythematosus", "low-dose IL-2", "subcutaneous"),
+        "cdiscpilot01": ("Alzheimer's disease", "xanomeline", "transdermal patch"),
+    }
+
+
+def test_read_cohort_config_disease_blank(write_yaml):
+    with pytest.raises(ConfigError, match=r"line 7, key disease: expected the disease studied, in lower case .*, got ''$"):
+        read_cohort_config(write_yaml(yml("disease: ''")))
+
+
+def test_read_cohort_config_route_a_list(write_yaml):
+    with pytest.raises(ConfigError, match=r"line 7, key route: expected the route of administration .*, got \['oral'\]$"):
+        read_cohort_config(write_yaml(yml("route: [oral]")))
+
+
+def test_read_cohort_config_terms_of_interest_repeated(write_yaml):
+    with pytest.raises(ConfigError, match=r"line 7, key terms_of_interest\[1\]: 'Pneumonia' is given twice$"):
+        read_cohort_config(write_yaml(yml("terms_of_interest: [Pneumonia, Pneumonia]")))

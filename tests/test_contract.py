@@ -13,8 +13,9 @@ def test_adlb_optional_codes_and_units():
     # Every visit needs the required codes only; the optional ones have units all the same.
     assert len(ct.ADLB.params) == 8
     assert ct.ADLB.units == {**ct.ADLB.params, **ct.ADLB.optional_params}
-    assert ct.ADLB.column("PARAMCD").allowed == ("DSDNA", "C3", "C4", "UPROT", "WBC", "LYMPH", "PLAT", "HGB",
-                                                 "UPCR", "CREAT", "EGFR", "ANA", "ANUA")
+    # Any parameter code is read (a generic BDS lab table); the lupus contract requires
+    # its eight at some visit, and the optional codes are documented with their units.
+    assert ct.ADLB.column("PARAMCD").allowed is None
     assert "UPCR (urine protein-to-creatinine ratio, `mg/g`)" in ct.ADLB.column("PARAMCD").label
 
 

@@ -490,8 +490,9 @@ def test_load_cohort_cdisc_pilot_xpt(digest):
     before = digest(PILOT)
     cohort = load_cohort(ROOT / "data" / "cdiscpilot01")
     assert digest(PILOT) == before
-    assert sorted(cohort.tables) == ["adae", "adsl"]
+    assert sorted(cohort.tables) == ["adae", "adlb", "adsl"]  # adlbhy read as adlb (the only lab table)
     assert cohort.files["adsl"] == PILOT / "adsl.xpt"
+    assert cohort.files["adlb"] == PILOT / "adlbhy.xpt"
     adsl = cohort["adsl"]
     assert len(adsl) == 254
     assert adsl["USUBJID"].is_unique

@@ -112,3 +112,111 @@ def test_load_cohort_lists_tables_no_chapter_reads(cohort_builder):
     b.tables["adcyto"].loc[0, "AVAL"] = 250.0  # out of range: not checked, since not used
     cohort = load_cohort(b.write())
     assert "adcyto" in cohort.unused and "adcyto" not in cohort.tables
+
+
+# ---------------------------------------------------------------------------------------
+# units: synonyms always, conversions when cohort.yml declares them
+
+
+def test_gi_per_litre_is_ten_to_the_ninth_without_a_key():
+    from helpers.data.mapping import UNIT_SYNONYMS
+
+    lb = pd.DataFrame({"USUBJID": ["1", "1"], "AVISITN": [0, 0], "PARAMCD": ["WBC", "LYMPH"], "AVALU": ["GI/L", "10E9/L"],
+                       "AVAL": [5.1, 1.2]})
+    out = apply_mapping(lb, "adlb", ExportMapping())
+    assert out["AVALU"].tolist() == ["10^9/L", "10^9/L"] and out["AVAL"].tolist() == [5.1, 1.2]
+    assert "G/L" not in UNIT_SYNONYMS, "G/L could be grams: never guessed"
+
+
+def test_unit_synonyms_leave_dose_units_alone():
+    ex = pd.DataFrame({"USUBJID": ["1"], "EXDOSU": ["g/day"]})
+    assert apply_mapping(ex, "adex", ExportMapping())["EXDOSU"].tolist() == ["g/day"]
+
+
+def test_compute_unit_factor_cited_and_dimensional():
+    from helpers.data.mapping import CONVERSIONS, compute_unit_factor
+
+    # Young 1987: creatinine 113.12 g/mol, 1 mg/dL = 10 mg/L / 113.12 g/mol = 88.4 umol/L
+    assert compute_unit_factor("CREAT", "mg/dL", "umol/L") == 88.42
+    assert compute_unit_factor("BILI", "mg/dL", "umol/L") == 17.104
+    assert compute_unit_factor("UPCR", "mg/mmol", "mg/g") == 8.84
+    assert compute_unit_factor("C3", "mg/dL", "g/L") == pytest.approx(0.01)  # pint
+    assert compute_unit_factor("HGB", "g/dL", "g/L") == pytest.approx(10.0)
+    assert compute_unit_factor("UPROT", "mg/24h", "g/24h") == pytest.approx(0.001)
+    assert compute_unit_factor("WBC", "GI/L", "10^9/L") == 1.0
+    assert compute_unit_factor("ANUA", "mg/dL", "umol/L") is None, "a molar conversion needs the analyte's molar mass"
+    assert compute_unit_factor("ALT", "U/L", "ukat/L") is None, "pint would read U as atomic mass units"
+    assert all(source for _, (_, source) in CONVERSIONS.items())
+
+
+def test_convert_units_values_and_limits_when_declared():
+    lb = pd.DataFrame({"USUBJID": ["1", "1", "1"], "AVISITN": [0, 0, 0], "PARAMCD": ["CREAT", "C3", "ANUA"],
+                       "AVALU": ["mg/dL", "mg/dL", "mg/dL"], "AVAL": [1.0, 90.0, 20.0], "ANRLO": [0.5, 90.0, 0.0],
+                       "ANRHI": [1.2, 180.0, 20.0]})
+    m = ExportMapping(units={"mg/dL": "umol/L"})
+    out = apply_mapping(lb, "adlb", m)
+    # CREAT converted (contract unit umol/L); C3's contract unit is g/L, not the target:
+    # left for validation; ANUA (IU/mL) likewise
+    assert out["AVALU"].tolist() == ["umol/L", "mg/dL", "mg/dL"]
+    assert out["AVAL"].tolist() == [88.42, 90.0, 20.0]
+    assert out["ANRLO"].tolist()[0] == pytest.approx(44.21) and out["ANRHI"].tolist()[0] == pytest.approx(106.104)
+    c3 = apply_mapping(lb, "adlb", ExportMapping(units={"mg/dL": "g/L"}))
+    assert c3["AVALU"].tolist() == ["mg/dL", "g/L", "mg/dL"] and c3["AVAL"].tolist()[1] == pytest.approx(0.9)
+    assert lb["AVAL"].tolist() == [1.0, 90.0, 20.0], "the input is not modified"
+
+
+def test_convert_units_refuses_incompatible_dimensions_for_a_generic_test():
+    from helpers.data.mapping import convert_units
+
+    lb = pd.DataFrame({"PARAMCD": ["GLUC"], "AVALU": ["mg/dL"], "AVAL": [90.0]})
+    assert convert_units(lb, {"mg/dL": "mmol/L"})["AVALU"].tolist() == ["mg/dL"], "no molar mass for GLUC"
+    assert convert_units(lb, {"mg/dL": "g/L"})["AVAL"].tolist() == [pytest.approx(0.9)]
+    odd = pd.DataFrame({"PARAMCD": ["X"], "AVALU": ["x 10^9/L"], "AVAL": [4.0]})
+    assert convert_units(odd, {"x 10^9/L": "10^9/L"})[["AVALU", "AVAL"]].values.tolist() == [["10^9/L", 4.0]]
+
+
+def test_load_cohort_unit_error_names_the_mapping_key_then_converts(cohort_builder):
+    lb = cohort_builder.tables["adlb"]
+    extra = lb.iloc[[0]].assign(PARAMCD="CREAT", PARAM="Serum creatinine", AVAL=0.8, AVALU="mg/dL", ANRLO=0.5, ANRHI=1.1)
+    cohort_builder.tables["adlb"] = pd.concat([lb, extra], ignore_index=True)
+    with pytest.raises(DataContractError, match=r"CREAT must be recorded in 'umol/L'; found \['mg/dL'\] \(convert before "
+                                                r"loading\); or let `mapping: units: \{'mg/dL': 'umol/L'\}` in cohort.yml "
+                                                r"convert it \(x 88.42\)"):
+        load_cohort(cohort_builder.write())
+    cohort_builder.config["mapping"] = {"units": {"mg/dL": "umol/L"}}
+    creat = load_cohort(cohort_builder.write())["adlb"].query("PARAMCD == 'CREAT'")
+    assert creat["AVAL"].tolist() == [pytest.approx(70.736)] and creat["AVALU"].astype(str).tolist() == ["umol/L"]
+
+
+def test_load_cohort_unit_error_without_a_known_conversion(cohort_builder):
+    assert cohort_builder.tables["adlb"]["PARAMCD"].tolist()[:2] == ["DSDNA", "C3"]
+    cohort_builder.set("adlb", [2], "AVALU", "mg/dL")  # C3 of S01 at baseline: mg/dL to g/L is known (pint)
+    cohort_builder.set("adlb", [1], "AVALU", "U/mL")  # anti-dsDNA: no conversion to IU/mL
+    with pytest.raises(DataContractError) as err:
+        load_cohort(cohort_builder.write())
+    text = str(err.value)
+    assert "no conversion from 'U/mL' is known for DSDNA: if it is another spelling of 'IU/mL', declare it with " \
+           "`mapping: units: {'U/mL': 'IU/mL'}` in cohort.yml" in text
+    assert "or let `mapping: units: {'mg/dL': 'g/L'}` in cohort.yml convert it (x 0.01)" in text
+
+
+def test_whole_number_within_floating_point_noise():
+    from helpers.data import contract as ct
+    from helpers.data.validation import coerce_columns
+
+    df = pd.DataFrame({"USUBJID": ["1", "1"], "AVISITN": [5.397605e-79, 12.0000000001], "PARAMCD": ["ALT", "ALT"]})
+    out, problems = coerce_columns(df, ct.ADLB, "adlbhy.xpt")
+    assert not problems and out["AVISITN"].tolist() == [0, 12]
+    bad, problems = coerce_columns(df.assign(AVISITN=[0.5, 1.0]), ct.ADLB, "adlbhy.xpt")
+    assert [(p.column, p.rows, p.message) for p in problems] == [("AVISITN", (1,), "not a whole number")]
+
+
+def test_load_cohort_lab_visits_may_be_incomplete_but_the_codes_must_be_there(cohort_builder):
+    lb = cohort_builder.tables["adlb"]
+    cohort_builder.tables["adlb"] = lb.drop(index=[2])  # one C4 value of S01 at baseline: shown, not refused
+    assert len(load_cohort(cohort_builder.write())["adlb"]) == len(lb) - 1
+    cohort_builder.tables["adlb"] = lb[lb["PARAMCD"] != "HGB"]
+    with pytest.raises(DataContractError, match=r"codes \['HGB'\] are missing: the sle contract needs DSDNA, C3, C4, "
+                                                r"UPROT, WBC, LYMPH, PLAT, HGB \(at any visits\); map other names with "
+                                                r"`mapping: paramcd:`"):
+        load_cohort(cohort_builder.write())

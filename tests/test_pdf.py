@@ -372,7 +372,8 @@ def test_pdf_build_links_the_pdf_from_the_landing_and_downloads_pages(tmp_path):
     from helpers.publish import build_book
 
     root = make_book(tmp_path / "book")
-    (root / "intro.md").write_text((root / "intro.md").read_text() + "\n{{ book_pdf }}\n")
+    landing = root / "data" / "tiny" / "intro.md"
+    landing.write_text(landing.read_text() + "\n{{ book_pdf }}\n")
     build_book("tiny", root=root, workers=1, pdf=True, log=lambda _: None)
     site = root / "_build" / "cohorts" / "tiny" / "html"
     assert 'href="book.pdf"' in (site / "intro.html").read_text()

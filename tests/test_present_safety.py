@@ -246,3 +246,33 @@ def test_ae_terms_figure_most_frequent_first():
     fig = show.ae_terms_figure(inc, "TRT01A", ["A", "B"], top=2)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Influenza", "Injection site reaction"]
     plt.close(fig)
+
+
+# -- infections -------------------------------------------------------------------------------
+
+
+def test_infections_table_cells_and_differences():
+    from helpers.analyses import infections as inf
+
+    s = pd.DataFrame({"measure": ["infection_any"] * 2 + ["term_pyrexia"] * 2,
+                      "term": ["", "", "Pyrexia", "Pyrexia"], "arm": ["IL-2", "Placebo"] * 2,
+                      "n_subjects": [2, 6, 4, 0], "n": [29, 30] * 2, "rate": [2 / 29, 0.2, 4 / 29, 0.0]})
+    c = inf.compare_infection_rates(s, ["IL-2", "Placebo"], "Placebo")
+    t = show.infections_table(s, c, ["IL-2", "Placebo"])
+    assert t.display.columns.tolist() == ["Section", "", "IL-2 (N = 29)", "Placebo (N = 30)",
+                                          "IL-2 - Placebo, percentage points (95% CI)", "p, IL-2 vs Placebo"]
+    assert t.display.values.tolist() == [
+        ["Infections", "Any infection", "2 (6.9%)", "6 (20.0%)", "-13.1 (-31.9 to 5.2)", "0.145"],
+        ["Other adverse events of interest", "Pyrexia", "4 (13.8%)", "0", "13.8 (1.5 to 30.7)", "0.037"],
+    ]
+    assert t.name == "infections" and len(t.notes) == 2
+    assert list(t.data.columns) == ["measure", "label", "term", "arm", "n_subjects", "n", "rate"]
+
+
+def test_infections_table_one_arm_has_no_difference_columns():
+    s = pd.DataFrame({"measure": ["infection_any"], "term": [""], "arm": ["IL-2"], "n_subjects": [5], "n": [40],
+                      "rate": [0.125]})
+    empty = pd.DataFrame(columns=["measure", "arm", "reference", "estimate", "ci_low", "ci_high", "p_val"])
+    t = show.infections_table(s, empty, ["IL-2"])
+    assert t.display.values.tolist() == [["Infections", "Any infection", "5 (12.5%)"]]
+    assert len(t.notes) == 1

@@ -214,3 +214,75 @@ def test_sentences_without_events(frame):
     assert words.format_course_counts(reactions, "TRT01A", ARMS) == "course 1: 0; course 2: 0"
     records = ae.summarize_ae_records(ev, population(), arms=ARMS)
     assert words.format_ae_listing(records, "TRT01A", ARMS).endswith("there is nothing to list.")
+
+
+# -- words from the cohort: disease, treatment, route ---------------------------------------------
+
+
+def test_disease_and_treatment_names_default():
+    assert words.disease_name("Alzheimer's disease") == "Alzheimer's disease"
+    assert words.disease_name(None) == words.disease_name("  ") == "the disease"
+    assert words.treatment_name(None) == "the study treatment"
+
+
+@pytest.mark.parametrize("route, label", [
+    ("subcutaneous", "injection-site reaction"), ("Intravenous", "infusion-site reaction"),
+    ("transdermal patch", "application-site reaction"), ("oral", "administration-site reaction"),
+    (None, "administration-site reaction"),
+])
+def test_site_reaction_label_from_route(route, label):
+    assert words.site_reaction_label(route) == label
+
+
+def test_describe_administration_by_route():
+    assert words.describe_administration("low-dose IL-2", "subcutaneous") == "Low-dose IL-2 was given by subcutaneous injection."
+    assert words.describe_administration("xanomeline", "transdermal patch") == "Xanomeline was given as a transdermal patch."
+    assert words.describe_administration(None, "oral") == "The study treatment was given by mouth."
+    assert words.describe_administration("x", "") == ""
+
+
+def test_describe_site_reactions_never_says_injection_for_a_patch():
+    patch = words.describe_site_reactions("xanomeline", "transdermal patch", "application-site reaction")
+    assert patch == ("Xanomeline was given as a transdermal patch, so a reaction of the skin where it is applied "
+                     "(an application-site reaction) is the expected local effect.")
+    assert "inject" not in patch and "under the skin" not in patch
+    assert words.describe_site_reactions("a tablet", "oral", "administration-site reaction") == "A tablet was given by mouth."
+    assert words.describe_site_reactions("x", None, "injection-site reaction") == ""
+
+
+def test_describe_baseline_cytopenia_only_lupus_says_lupus():
+    assert words.describe_baseline_cytopenia("systemic lupus erythematosus") == (
+        "In systemic lupus erythematosus, low counts are often present before treatment.")
+    for disease in ("Alzheimer's disease", None):
+        text = words.describe_baseline_cytopenia(disease)
+        assert text == "A low count present at baseline is not an effect of treatment." and "lupus" not in text
+
+
+def test_describe_lab_toxicity_names_the_graded_tests_or_none():
+    assert words.describe_lab_toxicity(pd.DataFrame({"PARAMCD": ["HGB", "WBC"]})) == "Graded here: WBC and HGB."
+    none = words.describe_lab_toxicity(pd.DataFrame({"PARAMCD": pd.Series([], dtype="str")}))
+    assert none.startswith("The laboratory table holds none of the blood counts that CTCAE grades as decreased")
+
+
+# -- infections --------------------------------------------------------------------------------------
+
+
+def test_infection_labels_and_sections():
+    s = pd.DataFrame({"measure": ["infection_any", "infection_serious", "infection_herpes_zoster", "term_pyrexia",
+                                  "sae_pneumonia"],
+                      "term": ["", "", "Herpes zoster", "Pyrexia", "Pneumonia"]})
+    assert words.infection_labels(s).tolist() == ["Any infection", "Serious infection", "Herpes zoster", "Pyrexia",
+                                                  "Pneumonia"]
+    assert [words.infection_section(m) for m in s["measure"]] == [
+        "Infections", "Infections", "Infections", "Other adverse events of interest",
+        "Serious adverse events by preferred term"]
+
+
+def test_format_infections_by_arm_and_single_arm():
+    s = pd.DataFrame({"measure": ["infection_any"] * 2 + ["infection_serious"] * 2, "term": "",
+                      "arm": ["IL-2", "Placebo"] * 2, "n_subjects": [2, 6, 0, 2], "n": [29, 30] * 2})
+    assert words.format_infections(s, ["IL-2", "Placebo"]) == (
+        "Subjects with an infection: IL-2: 2 of 29 (6.9%); Placebo: 6 of 30 (20.0%); with a serious infection: "
+        "IL-2: 0 of 29 (0.0%); Placebo: 2 of 30 (6.7%).")
+    one = s[(s["arm"] == "IL-2") & (s["measure"] == "infection_any")]
+    assert words.format_infections(one, ["IL-2"]) == "Subjects with an infection: 2 of 29 (6.9%)."

@@ -578,7 +578,7 @@ def check_key_results(site: Site, browser) -> tuple[dict, str]:
     holds, formatted as the landing page's source asks; returns results and the table's
     text."""
     results = json.loads((site.folder / "results.json").read_text(encoding="utf-8"))
-    landing = site.config.landing or ROOT / "intro.md"
+    landing = site.config.landing
     rows = key_results_rows(landing.read_text(encoding="utf-8"))
     cited = [(m["name"], m["fmt"] or "") for row in rows for cell in row for m in GLUE.finditer(cell)]
     assert cited, "the Key results table cites glued values"

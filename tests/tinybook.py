@@ -43,13 +43,13 @@ def make_book(root: Path) -> Path:
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nparts:\n  - caption: Results\n    chapters:\n      - file: chapters/cohort\n"
     )
-    (root / "intro.md").write_text("# Tiny book\n\n{glue:text}`chapters/cohort.ipynb::n_subjects:d` subjects.\n")
     nbformat.write(make_notebook(CHAPTER_CELLS), root / "chapters" / "cohort.ipynb")
     data = root / "data" / "tiny"
     data.mkdir(parents=True)
     (data / "cohort.yml").write_text(
-        "title: Tiny\nlabel: tiny\nsimulated: true\ncontract: adam\narms: [A]\nchapters: [cohort]\n"
+        "title: Tiny\nlabel: tiny\nsimulated: true\ncontract: adam\narms: [A]\nchapters: [cohort]\nlanding: intro.md\n"
     )
+    (data / "intro.md").write_text("# Tiny book\n\n{glue:text}`chapters/cohort.ipynb::n_subjects:d` subjects.\n")
     (data / "adsl.csv").write_text(
         "USUBJID,AGE,SEX,TRT01A,SAFFL,ITTFL\nT-1,30,F,A,Y,Y\nT-2,40,M,A,Y,Y\nT-3,50,F,A,Y,Y\n"
     )

@@ -1253,3 +1253,99 @@ def check_safety_summaries(
                     problems.append(f"incidence: {what} has {col} {row[col]} above its parent's {p[col]} in arm {row[arm]}")
     if problems:
         raise ValueError("safety checks failed:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+# ---------------------------------------------------------------------------------------
+# laboratory rows the safety chapter grades
+
+
+def select_graded_blood_counts(adlb: pd.DataFrame, low: Sequence[str] = ("ANRLO", "A1LO")) -> pd.DataFrame:
+    """The rows of ``adlb`` whose test CTCAE v5.0 grades as "decreased"
+    (:data:`helpers.definitions.CTCAE_DECREASED`: white cells, lymphocytes, platelets,
+    haemoglobin), with the lower limit of normal as ``ANRLO`` (taken from the first of
+    ``low`` the table has: a generic BDS lab table may name it ``A1LO``).
+
+    A lab table without any of these tests (a liver panel) gives no row, so the safety
+    chapter's lab-toxicity tables are empty rather than wrong, and its prose says so
+    (:func:`helpers.present.prose.safety.describe_lab_toxicity`).
+
+    Raises
+    ------
+    ValueError
+        ``adlb`` lacks ``PARAMCD``, or has these tests but none of the ``low`` columns.
+
+    Examples
+    --------
+    >>> lb = pd.DataFrame({"USUBJID": ["1", "1"], "AVISITN": 0, "PARAMCD": ["PLAT", "ALT"], "AVAL": [90.0, 30.0],
+    ...                    "A1LO": [150.0, 5.0]})
+    >>> select_graded_blood_counts(lb)[["PARAMCD", "ANRLO"]]
+      PARAMCD  ANRLO
+    0    PLAT  150.0
+    >>> len(select_graded_blood_counts(lb[lb["PARAMCD"] == "ALT"]))
+    0
+    """
+    require_columns(adlb, ["PARAMCD"], "select_graded_blood_counts", "adlb")
+    rows = adlb[adlb["PARAMCD"].astype("str").isin(list(d.CTCAE_DECREASED))].reset_index(drop=True)
+    if "ANRLO" in rows.columns:
+        return rows
+    found = [c for c in low if c in rows.columns]
+    if not found:
+        if not len(rows):
+            return rows.assign(ANRLO=pd.Series(dtype="float64"))
+        raise ValueError(f"select_graded_blood_counts: adlb has no lower limit of normal (none of {list(low)})")
+    return rows.assign(ANRLO=rows[found[0]])
+
+
+def with_every_arm(frame: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
+    """``frame`` (one row per arm, one column per value) with a row for every arm and,
+    with several arms, the total, in that order: a frame without rows (nothing to show,
+    e.g. no graded lab test) gets its arm rows, so that gluing its (no) columns is not
+    an error.
+
+    Examples
+    --------
+    >>> with_every_arm(pd.DataFrame({"TRT01A": pd.Series([], dtype="str")}), "TRT01A", ["A", "B"])
+      TRT01A
+    0      A
+    1      B
+    2  Total
+    >>> with_every_arm(pd.DataFrame({"TRT01A": ["A"], "PLAT": [1]}), "TRT01A", ["A"])
+      TRT01A  PLAT
+    0      A     1
+    """
+    require_columns(frame, [arm], "with_every_arm", "frame")
+    wanted = pd.DataFrame({arm: arms_and_total(list(arms))})
+    return wanted.merge(frame, on=arm, how="left")
+
+
+def summarize_top_term_by_arm(incidence: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.DataFrame:
+    """The most frequent preferred term in each arm (:func:`summarize_ae_incidence`):
+    most subjects, ties by term name; never pooled across arms.
+
+    Returns
+    -------
+    DataFrame
+        One row per arm: the arm column, ``term`` (``""`` when the arm has no
+        treatment-emergent event), ``n_subjects`` and ``rate`` (a fraction of the arm;
+        missing for an arm without subjects).
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"level": ["term"] * 4, "soc": "S", "term": ["Rash", "Rash", "Cough", "Cough"],
+    ...                     "TRT01A": ["A", "B"] * 2, "n_subjects": [1, 2, 1, 0], "n": [4, 4, 4, 4]})
+    >>> summarize_top_term_by_arm(inc, "TRT01A", ["A", "B"])
+      TRT01A   term  n_subjects  rate
+    0      A  Cough           1  0.25
+    1      B   Rash           2  0.50
+    """
+    require_columns(incidence, ["level", "term", arm, "n_subjects", "n"], "summarize_top_term_by_arm", "incidence")
+    rows = []
+    for a in arms:
+        t = incidence[(incidence["level"] == "term") & (incidence[arm] == a) & (incidence["n_subjects"] > 0)]
+        t = t.assign(_name=t["term"].astype("str")).sort_values(["n_subjects", "_name"], ascending=[False, True],
+                                                                kind="stable")
+        n = incidence.loc[incidence[arm] == a, "n"]
+        m = int(n.iloc[0]) if len(n) else 0
+        k, term = (int(t["n_subjects"].iloc[0]), str(t["term"].iloc[0])) if len(t) else (0, "")
+        rows.append({arm: a, "term": term, "n_subjects": k, "rate": k / m if m else np.nan})
+    return pd.DataFrame(rows, columns=[arm, "term", "n_subjects", "rate"])

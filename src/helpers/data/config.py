@@ -151,6 +151,27 @@ COHORT_SCHEMA: dict[str, Any] = {
         "description": {**_text(), "description": "A paragraph about the trial."},
         "source": {**_text(), "description": "Where real data came from."},
         "registry": {**_text(), "description": "Registry number, e.g. NCT02084238."},
+        "disease": {
+            **_text("the disease studied, in lower case (e.g. systemic lupus erythematosus), or null", blank=False,
+                    null=True),
+            "description": "The disease studied, as the pages name it; null: they say \"the disease\".",
+        },
+        "drug": {
+            **_text("the treatment studied (e.g. low-dose IL-2), or null", blank=False, null=True),
+            "description": "The treatment studied, as the pages name it; null: they say \"the study treatment\".",
+        },
+        "route": {
+            **_text("the route of administration (e.g. subcutaneous, transdermal patch, oral), or null", blank=False,
+                    null=True),
+            "description": "How the treatment is given; it words the local (site) reactions of the safety chapter.",
+        },
+        "terms_of_interest": {
+            "type": "array",
+            "x-expected": "a list of MedDRA preferred terms (AEDECOD values)",
+            "uniqueItems": True,
+            "items": _text("a preferred term (a non-empty string)", blank=False),
+            "description": "Adverse events of special interest: preferred terms counted by arm in the safety chapter.",
+        },
         "simulated": {
             "type": "boolean",
             "x-expected": "true or false",
@@ -683,6 +704,13 @@ class CohortConfig:
     simulation: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     registry: str = ""
+    #: The disease studied, the treatment and its route, as the pages name them (None:
+    #: "the disease", "the study treatment", and no route-specific wording).
+    disease: str | None = None
+    drug: str | None = None
+    route: str | None = None
+    #: Preferred terms of special interest, counted by arm in the safety chapter.
+    terms_of_interest: tuple[str, ...] = ()
     data_dir: Path = Path(".")
     contract: str = "sle"
     arm_var: str = "TRT01A"
@@ -1291,6 +1319,10 @@ def _build(path: Path, raw: dict, lines: dict[tuple, int]) -> CohortConfig:
         simulation=dict(raw.get("simulation") or {}),
         source=raw.get("source", "").strip(),
         registry=raw.get("registry", ""),
+        disease=raw.get("disease"),
+        drug=raw.get("drug"),
+        route=raw.get("route"),
+        terms_of_interest=tuple(raw.get("terms_of_interest") or ()),
         data_dir=(path.parent / raw.get("data_dir", ".")).resolve(),
         contract=raw.get("contract", "sle"),
         arm_var=raw.get("arm_var", "TRT01A"),

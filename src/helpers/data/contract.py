@@ -74,6 +74,10 @@ class Table:
     #: subject-level table and the per-visit tables must hold rows, since an empty one
     #: means a failed export rather than a trial without subjects or visits.
     may_be_empty: bool = False
+    #: Whether every visit recorded must hold every code of ``params`` (SLEDAI-2K and
+    #: BILAG-2004 items: a total cannot be computed from part of a visit). ``adlb`` is a
+    #: generic lab table: an incomplete visit is shown, not refused.
+    complete_visits: bool = True
 
     @property
     def units(self) -> dict[str, str]:
@@ -188,21 +192,43 @@ ADLB = Table(
     key=("USUBJID", "AVISITN", "PARAMCD"),
     params={m.code: m.unit for m in d.LAB_TESTS},
     optional_params={m.code: m.unit for m in d.OPTIONAL_LAB_TESTS},
+    # A generic BDS lab table: any code, visits as recorded (an incomplete visit is shown,
+    # not refused); the lupus codes below are required by the lupus contract only.
+    complete_visits=False,
     columns=_visit_cols()
     + (
         Col(
             "PARAMCD", "str",
-            "Lab test code; optional, at any visits: "
+            "Lab test code: any (a generic ADaM BDS table); the lupus contract requires the codes below, and "
+            "accepts these optional ones at any visits: "
             + ", ".join(f"{m.code} ({m.label.lower()}, `{m.unit}`)" for m in d.OPTIONAL_LAB_TESTS),
-            allowed=tuple(m.code for m in (*d.LAB_TESTS, *d.OPTIONAL_LAB_TESTS)),
         ),
         Col("PARAM", "str", "Lab test name", required=()),
-        Col("AVAL", "float", "Result", low=0),
-        Col("AVALU", "str", "Unit (exactly as listed per test below)"),
+        Col("PARAMTYP", "str", "`DERIVED` for a derived criterion (a 0/1 flag such as Hy's law), else blank",
+            required=(), nullable=True),
+        Col("AVAL", "float", "Result (blank: not done, shown as missing)", low=0, nullable=True),
+        Col("AVALU", "str", "Unit (exactly as listed per test below; synonyms and conversions in `mapping`)"),
+        Col("BASE", "float", "Baseline value (derived from the baseline visit when absent)", required=(), nullable=True),
+        Col("CHG", "float", "Change from baseline (derived as AVAL - BASE when absent)", required=(), nullable=True),
         Col("ANRLO", "float", "Lower limit of normal", nullable=True, low=0),
         Col("ANRHI", "float", "Upper limit of normal", nullable=True, low=0),
+        Col("A1LO", "float", "Lower limit of the analysis range (used when ANRLO is absent)", required=(),
+            nullable=True, low=0),
+        Col("A1HI", "float", "Upper limit of the analysis range (used when ANRHI is absent)", required=(),
+            nullable=True, low=0),
+        Col("ANRIND", "str", "Reference range indicator (LOW, NORMAL, HIGH; derived from the limits when absent)",
+            required=(), nullable=True),
+        Col("BNRIND", "str", "Baseline reference range indicator", required=(), nullable=True),
+        Col("ATOXGR", "str", "CTCAE grade of the value", required=(), nullable=True),
+        Col("BTOXGR", "str", "CTCAE grade at baseline", required=(), nullable=True),
     ),
 )
+
+#: ADaM names of a laboratory BDS table other than ``adlb`` (chemistry, haematology,
+#: urinalysis, Hy's law): a data folder without ``adlb`` that holds exactly one of them
+#: reads it as ``adlb`` (the CDISC pilot's ``adlbhy.xpt``). With several, none is taken:
+#: which one is meant is not ours to guess.
+LAB_TABLE_ALIASES: tuple[str, ...] = ("adlbc", "adlbh", "adlbhy", "adlbu")
 
 ADCYTO = Table(
     "adcyto",
@@ -455,7 +481,8 @@ TABLE_EXTENSIONS: tuple[str, ...] = (".csv", ".xpt", ".json", ".ndjson", ".parqu
 def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
     """Map each contract table to its file in ``folder``: ``<table>`` with one of the
     extensions of :data:`TABLE_EXTENSIONS` (``.csv``, ``.xpt``, ``.json``, ``.ndjson``,
-    ``.parquet``).
+    ``.parquet``); without ``adlb``, the one laboratory table of another ADaM name
+    (:data:`LAB_TABLE_ALIASES`, e.g. ``adlbhy``) is ``adlb``.
 
     File names match case-insensitively (SAS exports are often upper case). A table
     present in two formats (or twice in one, ``adsl.csv`` and ``ADSL.CSV``) is a problem:
@@ -464,6 +491,7 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
     of the returned files.
     """
     found: dict[str, list[Path]] = {}
+    aliases: dict[str, list[Path]] = {}
     problems: list[Problem] = []
     if not folder.is_dir():
         return {}, [Problem(str(folder), "", (), "data folder not found")]
@@ -471,6 +499,10 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
         stem, ext = entry.stem.lower(), entry.suffix.lower()
         if ext in TABLE_EXTENSIONS and stem in TABLES:
             found.setdefault(stem, []).append(entry)
+        elif ext in TABLE_EXTENSIONS and stem in LAB_TABLE_ALIASES:
+            aliases.setdefault(stem, []).append(entry)
+    if "adlb" not in found and len(aliases) == 1:
+        found["adlb"] = next(iter(aliases.values()))
     files = {}
     for table, paths in found.items():
         if len(paths) > 1:

@@ -61,7 +61,9 @@ def _params_md(table: ct.Table) -> list[str]:
     if table.name in ("adlb", "adcyto"):
         measures = d.LAB_TESTS if table.name == "adlb" else d.CYTO_SUBSETS
         rows = ["| `PARAMCD` | Measure | `AVALU` (exactly) | Required |", "|---|---|---|---|"]
-        rows += [f"| `{m.code}` | {m.label} | `{m.unit}` | at every visit |" for m in measures]
+        # adlb is a generic lab table: the lupus codes must be there, at the visits recorded.
+        required = "yes (at any visits)" if table.name == "adlb" else "at every visit"
+        rows += [f"| `{m.code}` | {m.label} | `{m.unit}` | {required} |" for m in measures]
         if table.name == "adlb":
             rows += [f"| `{m.code}` | {m.label} | `{m.unit}` | optional |" for m in d.OPTIONAL_LAB_TESTS]
         return rows

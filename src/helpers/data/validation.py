@@ -15,6 +15,9 @@ from helpers.data.identifiers import mask_value
 from helpers.errors import Problem, one_based_rows
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
+#: How far from a whole number a value of an integer column may be and still be read as
+#: that number (floating-point noise of a SAS transport file, never a real fraction).
+WHOLE_TOLERANCE = 1e-9
 
 def _blank(s: pd.Series) -> pd.Series:
     if s.dtype.kind in "fiu":
@@ -61,6 +64,11 @@ def coerce_columns(
             if bad.any():
                 problems.append(Problem(file, col.name, one_based_rows(s.index[bad]), "not a number"))
             if col.kind == "int":
+                # Within floating-point noise of a whole number is that number: SAS
+                # transport files can store a zero as 5.4e-79 (the CDISC pilot's
+                # baseline AVISITN).
+                near = num.notna() & (np.abs(num - np.round(num)) <= WHOLE_TOLERANCE)
+                num = num.where(~near, np.round(num))
                 frac = num.notna() & (num != np.round(num))
                 if frac.any():
                     problems.append(
@@ -172,6 +180,15 @@ def validate_table(
             problems.append(Problem(file, "" if column is None or pd.isna(column) else str(column), rows, msg))
     if table.params and {"PARAMCD", "AVALU"} <= present:
         problems += _check_units(typed, table, file)
+    if table.params and not table.complete_visits and "PARAMCD" in present and level in table.column("PARAMCD").required:
+        # A generic table (adlb) may miss a code at a visit, but the contract level's
+        # codes must be there at all (the lupus analyses read them).
+        held = set(typed["PARAMCD"].astype("str").unique())
+        absent = [c for c in table.params if c not in held]
+        if absent and len(typed):
+            problems.append(Problem(file, "PARAMCD", (), f"codes {absent} are missing: the {level} contract needs "
+                                                         f"{', '.join(table.params)} (at any visits); map other "
+                                                         "names with `mapping: paramcd:` in cohort.yml"))
     return typed, problems
 
 
@@ -190,17 +207,35 @@ def _check_units(df: pd.DataFrame, table: ct.Table, file: str) -> list[Problem]:
                 "AVALU",
                 one_based_rows(rows),
                 f"{code} must be recorded in {table.units[code]!r}; found "
-                f"[{', '.join(mask_value(u) for u in sorted(units.unique().tolist()))}] (convert before loading)",
+                f"[{', '.join(mask_value(u) for u in sorted(units.unique().tolist()))}] {_unit_fix(code, units, table.units[code])}",
             )
         )
     return problems
 
 
+def _unit_fix(code: str, found: pd.Series, expected: str) -> str:
+    """What to do about a unit the contract does not take: the ``cohort.yml`` key that
+    converts it (or renames a synonym), when there is one."""
+    from helpers.data.mapping import compute_unit_factor
+
+    first = str(sorted(found.astype("str").unique())[0])
+    factor = compute_unit_factor(code, first, expected)
+    key = f"`mapping: units: {{{first!r}: {expected!r}}}` in cohort.yml"
+    if factor is None:
+        return (f"(convert before loading); no conversion from {first!r} is known for {code}: if it is another "
+                f"spelling of {expected!r}, declare it with {key}")
+    return f"(convert before loading); or let {key} convert it (x {factor:g})"
+
+
 def check_complete_visits(df: pd.DataFrame, table: ct.Table, file: str) -> list[Problem]:
     """Every subject-visit recorded in a per-item table must hold every item.
 
-    A SLEDAI-2K total or an SRI response cannot be computed from a partial visit.
+    A SLEDAI-2K total or an SRI response cannot be computed from a partial visit. A
+    table whose visits may be incomplete (``Table.complete_visits`` false: ``adlb``, a
+    generic lab table, shows a visit with some tests missing) is not checked.
     """
+    if not table.complete_visits:
+        return []
     if not table.params or not {"USUBJID", "AVISITN", "PARAMCD"} <= set(df.columns):
         return []
     # Counting rows is enough (duplicate keys and unknown codes are reported by their own

@@ -19,7 +19,7 @@ import pandas as pd
 from helpers.analyses.adverse_events import summarize_top_terms
 from helpers.analyses.arms import TOTAL, arms_and_total
 from helpers.analyses.lab_toxicity import LAB_GRADES
-from helpers.present.format import format_n_pct, format_number
+from helpers.present.format import format_estimate_ci, format_n_pct, format_number, format_p
 from helpers.present.prose import safety as words
 from helpers.present.tables import ResultTable, comparison_table, spread_by_arm
 from helpers.stats import RATE_TESTS
@@ -345,3 +345,65 @@ def site_reaction_course_figure(reactions: pd.DataFrame, arm: str, arms: Sequenc
     several = len(arms) > 1
     return bar_figure(df, "label", "pct", "Subjects with a reaction starting in the course, %",
                       hue=arm if several else None, hue_order=list(arms) if several else None)
+
+
+# ---------------------------------------------------------------------------------------
+# infections and terms of interest
+
+
+def infections_table(summary: pd.DataFrame, comparisons: pd.DataFrame, arms: Sequence[str],
+                     confidence: float = 0.95) -> ResultTable:
+    """Infections, other adverse events of interest and serious adverse events by term,
+    n (%) per arm, and each arm against the reference arm: the difference in percentage
+    points with its Miettinen-Nurminen interval and the score test's p
+    (:mod:`helpers.analyses.infections`).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``measure``, ``term``, ``arm``, ``n_subjects``, ``n`` (the summaries of
+        :mod:`helpers.analyses.infections`, concatenated).
+    comparisons : DataFrame
+        :func:`helpers.analyses.infections.compare_infection_rates` of ``summary``
+        (empty with one arm).
+    arms : sequence of str
+    confidence : float
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"measure": "infection_any", "term": "", "arm": ["A", "B"], "n_subjects": [2, 6],
+    ...                   "n": [29, 30], "rate": [2 / 29, 0.2]})
+    >>> c = pd.DataFrame({"measure": ["infection_any"], "arm": ["A"], "reference": ["B"], "estimate": [-0.131],
+    ...                   "ci_low": [-0.3189], "ci_high": [0.0521], "p_val": [0.1451], "method": "MN"})
+    >>> t = infections_table(s, c, ["A", "B"])
+    >>> t.display.columns.tolist()
+    ['Section', '', 'A (N = 29)', 'B (N = 30)', 'A - B, percentage points (95% CI)', 'p, A vs B']
+    >>> t.display.iloc[0].tolist()
+    ['Infections', 'Any infection', '2 (6.9%)', '6 (20.0%)', '-13.1 (-31.9 to 5.2)', '0.145']
+    """
+    data = summary.copy()
+    data.insert(1, "label", words.infection_labels(summary))
+    heads = {a: f"{a} (N = {int(g['n'].iloc[0])})" for a, g in summary.groupby("arm", sort=False)}
+    level = f"{100 * confidence:g}% CI"
+    rows = []
+    for measure in pd.unique(summary["measure"]):
+        g = summary[summary["measure"] == measure]
+        by_arm = {r["arm"]: r for r in g.to_dict("records")}
+        row = {"Section": words.infection_section(measure), "": words.infection_labels(g).iloc[0]}
+        for a in arms:
+            row[heads.get(a, a)] = _cell(by_arm[a]["n_subjects"], by_arm[a]["n"]) if a in by_arm else "-"
+        for c in comparisons[comparisons["measure"] == measure].to_dict("records"):
+            row[f"{c['arm']} - {c['reference']}, percentage points ({level})"] = (
+                "-" if pd.isna(c["estimate"]) else
+                format_estimate_ci(100 * c["estimate"], 100 * c["ci_low"], 100 * c["ci_high"], 1))
+            row[f"p, {c['arm']} vs {c['reference']}"] = format_p(c["p_val"])
+        rows.append(row)
+    display = pd.DataFrame(rows)
+    notes = ["Safety population, by the treatment received; subjects n (%), each subject once per row. Infections: "
+             "the MedDRA system organ class Infections and infestations; serious: AESER = Y."]
+    if len(comparisons):
+        notes.append("Difference in the percentage of subjects, arm minus reference, with the Miettinen-Nurminen "
+                     "score interval and the score test's p (Miettinen and Nurminen 1985); not adjusted for "
+                     "multiplicity.")
+    return ResultTable("infections", "Infections and adverse events of interest", display, data, notes,
+                       rowname="", groupname="Section")

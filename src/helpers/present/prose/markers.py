@@ -635,3 +635,127 @@ def format_responders_answer(values: Sequence[tuple[str, bool, Sequence[str], in
         parts.append(f"{format_list_or_none(names)}{where}" if tested else
                      f"not compared{where} (a group of {n}, fewer than {min_group_size})")
     return f"The subsets that told responders from non-responders {adjustment} were {join_words(parts)}."
+
+
+# ---------------------------------------------------------------------------------------
+# the generic labs chapter (any BDS lab table): sentences from helpers.analyses.labs
+
+
+def _by_arm(values: Mapping[str, str], several: bool) -> str:
+    if not several:
+        return next(iter(values.values()), "")
+    return join_words(f"{v} ({a})" for a, v in values.items())
+
+
+def format_lab_tests(counts: pd.DataFrame) -> str:
+    """The tests and derived criteria a lab table holds, as a sentence.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"PARAMCD": ["ALT", "HYLAW"], "PARAM": ["ALT (U/L)", "Hy's law"], "criterion": [False, True]})
+    >>> format_lab_tests(c)
+    "The table holds 1 measured test (ALT (U/L)) and 1 derived criterion (Hy's law)."
+    """
+    require_columns(counts, ["PARAMCD", "PARAM", "criterion"], "format_lab_tests", "counts")
+    tests = counts.drop_duplicates("PARAMCD")
+    measured = tests.loc[~tests["criterion"].astype(bool), "PARAM"].tolist()
+    derived = tests.loc[tests["criterion"].astype(bool), "PARAM"].tolist()
+    text = f"The table holds {count_noun(len(measured), 'measured test')} ({join_words(measured)})"
+    if derived:
+        return text + f" and {count_noun(len(derived), 'derived criterion', 'derived criteria')} ({join_words(derived)})."
+    return text + " and no derived criterion."
+
+
+def format_abnormal_answer(shift: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
+    """Subjects with a value outside the normal range after baseline, test by test and
+    arm by arm (never over the arms together), from
+    :func:`helpers.analyses.labs.summarize_shift`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"PARAMCD": "ALT", "PARAM": "ALT", "ARM": ["A", "A", "B"], "worst_cat": ["HIGH", "NORMAL", "HIGH"],
+    ...                   "n": [2, 3, 0], "n_arm": [5, 5, 4]})
+    >>> format_abnormal_answer(s, "ARM", ["A", "B"])
+    'After baseline, a value outside the normal range was recorded for ALT in 2 of 5 subjects (A) and 0 of 4 (B).'
+    """
+    require_columns(shift, ["PARAMCD", "PARAM", arm, "worst_cat", "n", "n_arm"], "format_abnormal_answer", "shift")
+    if not len(shift):
+        return "No test of the table has a normal range, so no value is classed as outside it."
+    out = shift.assign(abnormal=shift["n"].where(shift["worst_cat"].isin(["LOW", "HIGH", "LOW and HIGH"]), 0))
+    agg = out.groupby(["PARAMCD", "PARAM", arm], sort=False, observed=True).agg(
+        abnormal=("abnormal", "sum"), n_arm=("n_arm", "first")).reset_index()
+    several = len(arms) > 1
+    parts = []
+    for (_, param), grp in agg.groupby(["PARAMCD", "PARAM"], sort=False):
+        cells = {a: grp.loc[grp[arm].astype("str") == a] for a in arms}
+        values = {}
+        for i, (a, row) in enumerate(cells.items()):
+            k, n = (int(row["abnormal"].iloc[0]), int(row["n_arm"].iloc[0])) if len(row) else (0, 0)
+            values[a] = f"{k} of {n} subjects" if i == 0 else f"{k} of {n}"
+        parts.append(f"{param} in {_by_arm(values, several)}")
+    return f"After baseline, a value outside the normal range was recorded for {'; for '.join(parts)}."
+
+
+def format_criteria_answer(criteria: pd.DataFrame, arm: str, arms: Sequence[str]) -> str:
+    """Subjects meeting each derived criterion after baseline, arm by arm, from
+    :func:`helpers.analyses.labs.summarize_criteria`.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"PARAMCD": "HYLAW", "PARAM": "Hy's law", "ARM": "A", "period": ["baseline", "post"],
+    ...                   "n": [4, 4], "n_met": [0, 1]})
+    >>> format_criteria_answer(c, "ARM", ["A"])
+    "After baseline, Hy's law was met by 1 of 4 subjects assessed."
+    >>> format_criteria_answer(c.iloc[:0], "ARM", ["A"])
+    'The table holds no derived criterion.'
+    """
+    require_columns(criteria, ["PARAMCD", "PARAM", arm, "period", "n", "n_met"], "format_criteria_answer", "criteria")
+    post = criteria[criteria["period"] == "post"]
+    if not len(post):
+        return "The table holds no derived criterion."
+    several = len(arms) > 1
+    parts = []
+    for (_, param), grp in post.groupby(["PARAMCD", "PARAM"], sort=False):
+        values = {}
+        for i, a in enumerate(arms):
+            row = grp[grp[arm].astype("str") == a]
+            k, n = (int(row["n_met"].iloc[0]), int(row["n"].iloc[0])) if len(row) else (0, 0)
+            values[a] = f"{k} of {n} subjects assessed" if i == 0 else f"{k} of {n}"
+        parts.append(f"{param} was met by {_by_arm(values, several)}")
+    return f"After baseline, {'; '.join(parts)}."
+
+
+def format_liver_answer(quadrants: pd.DataFrame, arm: str, arms: Sequence[str], transaminase: float,
+                        bilirubin: float) -> str:
+    """The eDISH plot in words: subjects in the Hy's law quadrant, arm by arm, or why
+    there is no plot.
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"quadrant": ["normal", "Hy's law"], "ARM": "A", "n": [9, 1], "n_arm": 10})
+    >>> format_liver_answer(q, "ARM", ["A"], 3, 2)
+    "With a peak ALT or AST above 3 x ULN and a peak total bilirubin above 2 x ULN after baseline (potential Hy's law): 1 of 10 subjects with both tests."
+    >>> print(format_liver_answer(q.iloc[:0], "ARM", ["A"], 3, 2))
+    The table holds no ALT or AST together with total bilirubin after baseline, so there is no Hy's law plot.
+    """
+    require_columns(quadrants, ["quadrant", arm, "n", "n_arm"], "format_liver_answer", "quadrants")
+    hy = quadrants[quadrants["quadrant"] == "Hy's law"]
+    if not len(hy) or int(quadrants["n"].sum()) == 0:
+        return "The table holds no ALT or AST together with total bilirubin after baseline, so there is no Hy's law plot."
+    values = {}
+    for i, a in enumerate(arms):
+        row = hy[hy[arm].astype("str") == a]
+        k, n = (int(row["n"].iloc[0]), int(row["n_arm"].iloc[0])) if len(row) else (0, 0)
+        values[a] = f"{k} of {n} subjects with both tests" if i == 0 else f"{k} of {n}"
+    return (f"With a peak ALT or AST above {transaminase:g} x ULN and a peak total bilirubin above {bilirubin:g} x ULN "
+            f"after baseline (potential Hy's law): {_by_arm(values, len(arms) > 1)}.")
+
+
+#: Row labels of the serology rows in the publication's layout (measure codes of
+#: :data:`helpers.analyses.serology.SEROLOGY_MEASURES`), and the decimals of their
+#: medians and ranges (as the paper prints them).
+SEROLOGY_LABELS: dict[str, str] = {
+    "ana_decreased": "ANA titre decreased", "antidsdna": "Anti-dsDNA, IU/mL",
+    "anua": "Anti-nucleosome (AnuA), IU/mL", "c3": "C3, g/L", "c4": "C4, g/L",
+}
+SEROLOGY_DIGITS: dict[str, int] = {"antidsdna": 2, "anua": 2, "c3": 2, "c4": 2}

@@ -479,3 +479,227 @@ def format_exposure(by_arm: pd.DataFrame, arm: str, arms: Sequence[str], planned
             f"course). Subjects received {doses}, {format_number(row['pct_planned'], 1)}% of the doses planned for the "
             f"safety population, and {count_noun(int(row['n_all_planned']), 'subject')} received every planned dose. "
             f"{last}")
+
+
+# ---------------------------------------------------------------------------------------
+# words from the cohort: disease, treatment, route
+
+#: How a treatment given by each route is said to be given (``route`` of cohort.yml,
+#: compared without case); another route reads "by the <route> route".
+ROUTE_PHRASES: dict[str, str] = {
+    "subcutaneous": "by subcutaneous injection",
+    "intravenous": "by intravenous infusion",
+    "intramuscular": "by intramuscular injection",
+    "intradermal": "by intradermal injection",
+    "oral": "by mouth",
+    "transdermal patch": "as a transdermal patch",
+    "transdermal": "as a transdermal patch",
+    "topical": "on the skin",
+    "inhaled": "by inhalation",
+}
+#: What a reaction where the treatment is given is called, by route.
+SITE_REACTION_LABELS: dict[str, str] = {
+    "subcutaneous": "injection-site reaction",
+    "intramuscular": "injection-site reaction",
+    "intradermal": "injection-site reaction",
+    "intravenous": "infusion-site reaction",
+    "transdermal patch": "application-site reaction",
+    "transdermal": "application-site reaction",
+    "topical": "application-site reaction",
+}
+#: The label of such a reaction for a route without a name for it (or no route).
+GENERIC_SITE_REACTION = "administration-site reaction"
+#: The disease, when the cohort names none.
+THE_DISEASE = "the disease"
+#: The treatment, when the cohort names none.
+THE_TREATMENT = "the study treatment"
+
+
+def disease_name(disease: str | None) -> str:
+    """The disease as the prose names it: the cohort's ``disease``, else
+    :data:`THE_DISEASE`.
+
+    Examples
+    --------
+    >>> disease_name("Alzheimer's disease"), disease_name(None)
+    ("Alzheimer's disease", 'the disease')
+    """
+    return disease.strip() if disease and disease.strip() else THE_DISEASE
+
+
+def treatment_name(drug: str | None) -> str:
+    """The treatment as the prose names it: the cohort's ``drug``, else
+    :data:`THE_TREATMENT`.
+
+    Examples
+    --------
+    >>> treatment_name("xanomeline"), treatment_name(None)
+    ('xanomeline', 'the study treatment')
+    """
+    return drug.strip() if drug and drug.strip() else THE_TREATMENT
+
+
+def site_reaction_label(route: str | None) -> str:
+    """What a reaction where the treatment is given is called, from the cohort's
+    ``route``: injection-site for an injection, infusion-site for an infusion,
+    application-site for a patch or a topical treatment, else
+    :data:`GENERIC_SITE_REACTION`.
+
+    Examples
+    --------
+    >>> site_reaction_label("subcutaneous"), site_reaction_label("Transdermal patch"), site_reaction_label(None)
+    ('injection-site reaction', 'application-site reaction', 'administration-site reaction')
+    """
+    return SITE_REACTION_LABELS.get(str(route or "").strip().lower(), GENERIC_SITE_REACTION)
+
+
+def describe_administration(drug: str | None, route: str | None) -> str:
+    """A sentence on how the treatment was given, ``""`` when the cohort names no route
+    (the pages then make no claim about it).
+
+    Examples
+    --------
+    >>> describe_administration("low-dose IL-2", "subcutaneous")
+    'Low-dose IL-2 was given by subcutaneous injection.'
+    >>> describe_administration("xanomeline", "transdermal patch")
+    'Xanomeline was given as a transdermal patch.'
+    >>> describe_administration(None, "nasal")
+    'The study treatment was given by the nasal route.'
+    >>> describe_administration("x", None)
+    ''
+    """
+    if not route or not route.strip():
+        return ""
+    key = route.strip().lower()
+    how = ROUTE_PHRASES.get(key, f"by the {route.strip()} route")
+    name = treatment_name(drug)
+    return f"{name[0].upper()}{name[1:]} was given {how}."
+
+
+def describe_site_reactions(drug: str | None, route: str | None, label: str) -> str:
+    """What the section on reactions where the treatment is given says of its route: a
+    local reaction is expected where a treatment is injected or applied to the skin;
+    for an oral treatment, or without a route, no such claim.
+
+    Examples
+    --------
+    >>> describe_site_reactions("xanomeline", "transdermal patch", "application-site reaction")
+    'Xanomeline was given as a transdermal patch, so a reaction of the skin where it is applied (an application-site reaction) is the expected local effect.'
+    >>> describe_site_reactions("low-dose IL-2", "subcutaneous", "injection-site reaction")
+    'Low-dose IL-2 was given by subcutaneous injection, so a reaction where it is injected (an injection-site reaction) is the expected local effect.'
+    >>> describe_site_reactions("a pill", "oral", "administration-site reaction")
+    'A pill was given by mouth.'
+    >>> describe_site_reactions(None, None, "administration-site reaction")
+    ''
+    """
+    sentence = describe_administration(drug, route)
+    if not sentence:
+        return ""
+    where = {"injection-site reaction": "where it is injected", "infusion-site reaction": "where it is infused",
+             "application-site reaction": "of the skin where it is applied"}.get(site_reaction_label(route))
+    if where is None:
+        return sentence
+    return f"{sentence[:-1]}, so a reaction {where} ({with_article(label)}) is the expected local effect."
+
+
+def describe_baseline_cytopenia(disease: str | None) -> str:
+    """Why the lab shift table compares with baseline: in lupus, low blood counts are a
+    feature of the disease itself; for any other disease (or none named), no claim
+    about it.
+
+    Examples
+    --------
+    >>> describe_baseline_cytopenia("systemic lupus erythematosus")
+    'In systemic lupus erythematosus, low counts are often present before treatment.'
+    >>> describe_baseline_cytopenia("Alzheimer's disease")
+    'A low count present at baseline is not an effect of treatment.'
+    """
+    if disease and "lupus" in disease.lower():
+        return f"In {disease.strip()}, low counts are often present before treatment."
+    return "A low count present at baseline is not an effect of treatment."
+
+
+# ---------------------------------------------------------------------------------------
+# infections and terms of interest (helpers.analyses.infections)
+
+#: The labels of the infections summary's fixed measures.
+INFECTION_LABELS: dict[str, str] = {"infection_any": "Any infection", "infection_serious": "Serious infection"}
+#: The sections of the infections table, by the measure's prefix.
+INFECTION_SECTIONS: dict[str, str] = {
+    "infection": "Infections",
+    "term": "Other adverse events of interest",
+    "sae": "Serious adverse events by preferred term",
+}
+
+
+def infection_labels(summary: pd.DataFrame) -> pd.Series:
+    """The row label of each measure of an infections summary
+    (:func:`helpers.analyses.infections.summarize_infections` and its siblings): the
+    fixed measures by :data:`INFECTION_LABELS`, the others by their preferred term.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"measure": ["infection_any", "infection_pneumonia", "term_pyrexia"],
+    ...                   "term": ["", "Pneumonia", "Pyrexia"]})
+    >>> infection_labels(s).tolist()
+    ['Any infection', 'Pneumonia', 'Pyrexia']
+    """
+    return pd.Series([INFECTION_LABELS.get(m, t) for m, t in zip(summary["measure"], summary["term"], strict=True)],
+                     index=summary.index, dtype="object")
+
+
+def infection_section(measure: str) -> str:
+    """The section of the infections table a measure belongs to.
+
+    Examples
+    --------
+    >>> infection_section("infection_any"), infection_section("sae_pneumonia")
+    ('Infections', 'Serious adverse events by preferred term')
+    """
+    return INFECTION_SECTIONS[measure.split("_", 1)[0]]
+
+
+def format_infections(summary: pd.DataFrame, arms: Sequence[str]) -> str:
+    """The sentence on infections by arm: subjects with any infection and with a serious
+    one (:func:`helpers.analyses.infections.summarize_infections`).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"measure": ["infection_any"] * 2 + ["infection_serious"] * 2, "term": "",
+    ...                   "arm": ["A", "B"] * 2, "n_subjects": [2, 6, 0, 2], "n": [29, 30] * 2})
+    >>> format_infections(s, ["A", "B"])
+    'Subjects with an infection: A: 2 of 29 (6.9%); B: 6 of 30 (20.0%); with a serious infection: A: 0 of 29 (0.0%); B: 2 of 30 (6.7%).'
+    >>> format_infections(s[s["arm"] == "A"], ["A"])
+    'Subjects with an infection: 2 of 29 (6.9%); with a serious infection: 0 of 29 (0.0%).'
+    """
+    def counts(measure: str) -> str:
+        text = format_counts_by_arm(summary, "arm", arms, measure=measure)
+        return text.split(": ", 1)[1] if len(arms) == 1 else text
+
+    parts = [f"Subjects with an infection: {counts('infection_any')}"]
+    if (summary["measure"] == "infection_serious").any():
+        parts.append(f"with a serious infection: {counts('infection_serious')}")
+    return "; ".join(parts) + "."
+
+
+def describe_lab_toxicity(graded: pd.DataFrame) -> str:
+    """What the safety chapter's laboratory section grades: the blood counts of
+    ``graded`` (:func:`helpers.analyses.adverse_events.select_graded_blood_counts`), or,
+    when the lab table holds none of them, that nothing is graded here.
+
+    Examples
+    --------
+    >>> describe_lab_toxicity(pd.DataFrame({"PARAMCD": ["PLAT", "WBC", "PLAT"]}))
+    'Graded here: WBC and PLAT.'
+    >>> describe_lab_toxicity(pd.DataFrame({"PARAMCD": []}))[:60]
+    'The laboratory table holds none of the blood counts that CTC'
+    """
+    from helpers import definitions as d
+    from helpers.present.prose import join_words
+
+    codes = [c for c in d.CTCAE_DECREASED if c in set(graded["PARAMCD"].astype("str"))]
+    if not codes:
+        return ("The laboratory table holds none of the blood counts that CTCAE grades as decreased, so the tables "
+                "below are empty; the laboratory values themselves are in the laboratory chapter, where the cohort "
+                "builds it.")
+    return f"Graded here: {join_words(codes)}."
