@@ -121,6 +121,24 @@ def _fit(rng: np.random.Generator, x: np.ndarray, target: Quantiles | Moments) -
         return snap(np.clip(target.mean + target.sd * z, target.low, target.high), target.step)
 
 
+def _swap_descent(rng: np.random.Generator, h: np.ndarray, misfit, iters: int, done: float) -> np.ndarray:
+    """Swap two random entries of ``h`` at a time, keeping a swap when the misfit does
+    not grow, until it is below ``done`` or ``iters`` pairs were tried (in place)."""
+    cur = misfit(h)
+    for i, j in rng.integers(0, len(h), size=(iters, 2)):
+        if cur < done:
+            break
+        if i == j or h[i] == h[j]:
+            continue
+        h[i], h[j] = h[j], h[i]
+        new = misfit(h)
+        if new <= cur:
+            cur = new
+        else:
+            h[i], h[j] = h[j], h[i]
+    return h
+
+
 def fit_bsa(rng: np.random.Generator, weight: np.ndarray, height: np.ndarray, target: Quantiles, iters: int = 30000) -> np.ndarray:
     """Re-pair heights with weights so the Mosteller BSA has the published median/range.
 
@@ -146,20 +164,7 @@ def fit_bsa(rng: np.random.Generator, weight: np.ndarray, height: np.ndarray, ta
         r = np.corrcoef(weight, hh)[0, 1]
         return abs(med - target.median) + abs(b.min() - target.low) + abs(b.max() - target.high) + max(0.0, 0.3 - r)
 
-    cur = misfit(h)
-    pairs = rng.integers(0, n, size=(iters, 2))
-    for i, j in pairs:
-        if cur < 1e-9:
-            break
-        if i == j or h[i] == h[j]:
-            continue
-        h[i], h[j] = h[j], h[i]
-        new = misfit(h)
-        if new <= cur:
-            cur = new
-        else:
-            h[i], h[j] = h[j], h[i]
-    return h
+    return _swap_descent(rng, h, misfit, iters, done=1e-9)
 
 
 def fit_bsa_moments(rng: np.random.Generator, weight: np.ndarray, height: np.ndarray, target: Moments,
@@ -177,7 +182,6 @@ def fit_bsa_moments(rng: np.random.Generator, weight: np.ndarray, height: np.nda
         The heights, re-paired.
     """
     h = height.copy()
-    n = len(h)
     mean_tol = target.mean_tol if target.mean_tol is not None else target.step / 2
 
     def misfit(hh: np.ndarray) -> float:
@@ -187,20 +191,7 @@ def fit_bsa_moments(rng: np.random.Generator, weight: np.ndarray, height: np.nda
         off_sd = max(0.0, abs(b.std(ddof=1) - target.sd) - target.sd_tol * 0.6)
         return off_mean * 10 + off_sd * 10 + max(0.0, 0.3 - r)
 
-    cur = misfit(h)
-    pairs = rng.integers(0, n, size=(iters, 2))
-    for i, j in pairs:
-        if cur < 1e-12:
-            break
-        if i == j or h[i] == h[j]:
-            continue
-        h[i], h[j] = h[j], h[i]
-        new = misfit(h)
-        if new <= cur:
-            cur = new
-        else:
-            h[i], h[j] = h[j], h[i]
-    return h
+    return _swap_descent(rng, h, misfit, iters, done=1e-12)
 
 
 def mosteller(weight: np.ndarray, height: np.ndarray) -> np.ndarray:
