@@ -9,11 +9,12 @@ from helpers.data import load_cohort, read_cohort_config
 from helpers.data.mapping import (
     ExportMapping,
     apply_mapping,
+    assign_windows,
     blank_missing,
     excluded_subjects,
     map_values,
 )
-from helpers.errors import DataContractError
+from helpers.errors import ConfigError, DataContractError
 
 
 def test_blank_missing_text_and_categoricals():
@@ -220,3 +221,62 @@ def test_load_cohort_lab_visits_may_be_incomplete_but_the_codes_must_be_there(co
                                                 r"UPROT, WBC, LYMPH, PLAT, HGB \(at any visits\); map other names with "
                                                 r"`mapping: paramcd:`"):
         load_cohort(cohort_builder.write())
+
+
+# ---------------------------------------------------------------------------------------
+# visits from the study day (analysis windows)
+
+WINDOWS = [{"week": 0, "low": -14, "high": 1}, {"week": 2, "low": 8, "high": 21}, {"week": 4, "low": 22, "high": 35}]
+
+
+def test_assign_windows_nearest_the_target_day_earlier_on_a_tie():
+    lb = pd.DataFrame({
+        "USUBJID": ["1", "1", "1", "1", "1", "1", "2", "2"],
+        "PARAMCD": ["ALT", "ALT", "ALT", "ALT", "ALT", "AST", "ALT", "ALT"],
+        "ADY": [-5.0, 1.0, 12.0, 18.0, 40.0, 14.0, 29.0, 31.0],
+        "AVAL": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+    })
+    out = assign_windows(lb, WINDOWS)
+    # subject 1, ALT: day 1 (target 1) beats day -5; days 12 and 18 are 3 from target 15:
+    # the earlier wins; day 40 lies in no window. AST day 14 alone in week 2. Subject 2:
+    # days 29 and 31 are 0 and 2 from target 29.
+    assert out[["USUBJID", "PARAMCD", "AVISITN", "AVAL"]].values.tolist() == [
+        ["1", "ALT", 0, 2.0], ["1", "ALT", 2, 3.0], ["1", "AST", 2, 6.0], ["2", "ALT", 4, 7.0]]
+    assert list(out.index) == [1, 2, 5, 6]  # the rows of the file, for messages
+    assert lb["ADY"].tolist()[0] == -5.0  # the input is not modified
+
+
+def test_apply_mapping_visits_from_the_study_day():
+    lb = pd.DataFrame({"USUBJID": ["1", "1"], "PARAMCD": "ALT", "ADY": [2.0, 15.0], "AVISITN": [1.0, 2.0],
+                       "AVAL": [1.0, 2.0]})
+    m = ExportMapping(visits={"from": "ADY", "windows": WINDOWS})
+    assert apply_mapping(lb, "adlb", m)[["ADY", "AVISITN"]].values.tolist() == [[15.0, 2]]
+
+
+def test_config_reads_windows_and_refuses_them_with_visit_numbers(write_yaml):
+    base = {"title": "T", "label": "L", "contract": "adam"}
+    cfg = read_cohort_config(write_yaml({**base, "mapping": {"visits": {"from": "ADY", "windows": WINDOWS}}}))
+    assert cfg.mapping.visits["windows"][1] == {"week": 2, "low": 8, "high": 21}
+    with pytest.raises(ConfigError, match=r"key mapping.visits"):
+        read_cohort_config(write_yaml({**base, "mapping": {"visits": {"from": "AVISITN", "windows": WINDOWS}}}, "b"))
+    with pytest.raises(ConfigError, match=r"key mapping.visits"):
+        read_cohort_config(write_yaml({**base, "mapping": {"visits": {"from": "ADY", "weeks": {1: 0}, "windows": WINDOWS}}}, "c"))
+    with pytest.raises(ConfigError, match=r"key mapping.visits.windows\[0\]: missing required key 'high'"):
+        read_cohort_config(write_yaml({**base, "mapping": {"visits": {"from": "ADY", "windows": [{"week": 0, "low": -3}]}}}, "d"))
+
+
+def test_load_cohort_lab_visits_from_the_study_day(cohort_builder):
+    b = cohort_builder
+    lb = b.tables["adlb"]
+    weeks = sorted(lb["AVISITN"].unique())
+    # The export has no visit variable in adlb, only the study day, one or two days off target.
+    b.tables["adlb"] = lb.assign(ADY=lb["AVISITN"] * 7 + 1 + (lb.index % 3) - 1).drop(columns=["AVISITN", "AVISIT"])
+    labels = {v["week"]: v["label"] for v in b.config["visits"]}
+    b.config["mapping"] = {"visits": {"from": "ADY", "windows": [
+        {"week": int(w), "low": int(w) * 7 - 2, "high": int(w) * 7 + 4, "label": labels[int(w)]} for w in weeks]}}
+    cohort = load_cohort(b.write())
+    def keyed(df):
+        return sorted(zip(df["USUBJID"].astype(str), df["PARAMCD"].astype(str), df["AVISITN"].astype(int),
+                          df["AVAL"].astype(float), df["AVISIT"].astype(str), strict=True))
+
+    assert keyed(cohort["adlb"]) == keyed(lb)

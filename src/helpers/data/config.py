@@ -382,12 +382,23 @@ COHORT_SCHEMA: dict[str, Any] = {
                 "units": {"type": "object", "x-expected": "{EXPORT_UNIT: CONTRACT_UNIT}",
                           "additionalProperties": _text("a unit", blank=False)},
                 "visits": {
-                    "type": "object", "x-expected": "{from, weeks}", "required": ["weeks"], "additionalProperties": False,
+                    "type": "object", "x-expected": "{from, weeks} or {from: ADY, windows}", "additionalProperties": False,
                     "properties": {
-                        "from": {"enum": ["AVISITN", "AVISIT"], "x-expected": "'AVISITN' or 'AVISIT'"},
+                        "from": {"enum": ["AVISITN", "AVISIT", "ADY"], "x-expected": "'AVISITN', 'AVISIT' or 'ADY'"},
                         "weeks": {"type": "object", "x-expected": "{visit: week}",
                                   "additionalProperties": _whole(f"a whole number of weeks from 0 to {WEEK_MAX}", 0, WEEK_MAX)},
+                        "windows": {
+                            "type": "array", "minItems": 1, "x-expected": "a list of {week, low, high, label} (study days)",
+                            "items": {"type": "object", "x-expected": "{week, low, high, label}",
+                                      "required": ["week", "low", "high"], "additionalProperties": False,
+                                      "properties": {"label": _text("the visit's AVISIT label", blank=False),
+                                                     "week": _whole(f"a whole number of weeks from 0 to {WEEK_MAX}", 0, WEEK_MAX),
+                                                     "low": {"type": "integer", "x-expected": "a study day (a whole number)"},
+                                                     "high": {"type": "integer", "x-expected": "a study day (a whole number)"}}},
+                        },
                     },
+                    "oneOf": [{"required": ["weeks"], "not": {"required": ["windows"]}},
+                              {"required": ["windows"], "properties": {"from": {"const": "ADY"}}, "not": {"required": ["weeks"]}}],
                 },
                 "exclude": {
                     "type": "array", "x-expected": "a list of {column, values, reason}",

@@ -27,6 +27,9 @@ Keys of ``mapping:`` (all optional):
   of :data:`UNIT_SYNONYMS` (``GI/L`` is ``10^9/L`` without any key);
 - ``visits``: how a visit becomes a study week: ``{from: AVISITN | AVISIT, weeks:
   {visit: week}}``; visits not listed are left out of the analysis (unscheduled ones);
+  or from the study day, ``{from: ADY, windows: [{week, low, high, label}]}``: a record whose
+  day lies in a window (inclusive) belongs to that week, the one nearest the week's
+  target day (``7 * week + 1``) when a subject has several (:func:`assign_windows`);
 - ``exclude``: subjects left out of every analysis, each ``{column, values, reason}`` on
   ``adsl`` (screen failures: shown in the participant flow as not randomized).
 """
@@ -286,7 +289,9 @@ def apply_mapping(df: pd.DataFrame, table: str, mapping: ExportMapping) -> pd.Da
             out = convert_units(out, mapping.units, TABLES[table].units if table in TABLES else {})
     if "EXDOSU" in out and mapping.units:
         out["EXDOSU"] = map_values(out["EXDOSU"], mapping.units)
-    if mapping.visits and "AVISITN" in out and table != "adsl":
+    if mapping.visits.get("from") == "ADY" and "ADY" in out and table != "adsl":
+        out = assign_windows(out, mapping.visits.get("windows") or [])
+    elif mapping.visits and "AVISITN" in out and table != "adsl":
         source = mapping.visits.get("from", "AVISITN")
         weeks = {_key(k): int(v) for k, v in (mapping.visits.get("weeks") or {}).items()}
         if source in out:
@@ -294,6 +299,43 @@ def apply_mapping(df: pd.DataFrame, table: str, mapping: ExportMapping) -> pd.Da
             out = out[week.notna()].copy()
             out["AVISITN"] = week[week.notna()].astype("int64")
     return out
+
+
+def assign_windows(df: pd.DataFrame, windows: list[Mapping], day: str = "ADY") -> pd.DataFrame:
+    """Analysis visits from the study day: each record whose ``day`` lies in a window
+    ``{week, low, high}`` (days, inclusive) gets that week as ``AVISITN`` (and the
+    window's ``label``, when it has one, as ``AVISIT``); where a
+    subject (and parameter) has several records in a window, the one nearest the week's
+    target day ``7 * week + 1`` is kept (the earlier one on a tie), as ADaM's analysis
+    windows do. Records in no window (unscheduled) are left out; row labels are kept.
+
+    Examples
+    --------
+    >>> lb = pd.DataFrame({"USUBJID": ["1"] * 4, "PARAMCD": "ALT", "ADY": [-3.0, 1.0, 13.0, 18.0],
+    ...                    "AVAL": [10.0, 11.0, 12.0, 13.0]})
+    >>> assign_windows(lb, [{"week": 0, "low": -14, "high": 1}, {"week": 2, "low": 8, "high": 21}])[["ADY", "AVISITN"]]
+        ADY  AVISITN
+    1   1.0        0
+    2  13.0        2
+    """
+    if day not in df:
+        return df
+    days = pd.to_numeric(df[day], errors="coerce")
+    week = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    for w in sorted(windows, key=lambda x: int(x["week"])):
+        inside = days.between(float(w["low"]), float(w["high"])) & week.isna()
+        week[inside] = int(w["week"])
+    out = df[week.notna()].copy()
+    out["AVISITN"] = week[week.notna()].astype("int64")
+    labels = {int(w["week"]): str(w["label"]) for w in windows if w.get("label")}
+    if labels:  # the visit is derived anew, so is its label
+        out["AVISIT"] = out["AVISITN"].map(labels).fillna(out.get("AVISIT", "")).astype("object")
+    distance = (days[out.index] - (7 * out["AVISITN"] + 1)).abs()
+    keys = ["USUBJID"] + (["PARAMCD"] if "PARAMCD" in out else []) + ["AVISITN"]
+    order = out.assign(_distance=distance.to_numpy(), _day=days[out.index].to_numpy()).sort_values(
+        keys + ["_distance", "_day"], kind="mergesort")
+    kept = order.drop_duplicates(keys, keep="first").index
+    return out.loc[out.index.isin(kept)]
 
 
 def _key(value: object) -> object:
