@@ -86,3 +86,44 @@ def test_activity_measures_on_the_randomized_cohort():
     bilag = ms[1].data
     base = bilag[bilag["AVISITN"] == 0].groupby("TRT01P")["AVAL"].median().to_dict()
     assert base == {"IL-2": 10.0, "Placebo": 10.5}
+
+
+# ---------------------------------------------------------------------------------------
+# time to the first flare: Kaplan-Meier and the log-rank test
+
+
+def test_kaplan_meier_at_by_hand():
+    # Events at 4 and 12 among 6: S(4) = 5/6, S(12) = 5/6 * 2/3 (3 at risk at 12, one event).
+    # Greenwood: se(12) = S * sqrt(1/(6*5) + 1/(3*2)) = 0.625 * 0.34157 = 0.21348;
+    # log-log: sigma = 0.21348 / (0.625 * 0.47000) = 0.72672, bounds 0.625 ** exp(+-1.95996 * sigma).
+    from helpers.analyses.bilag import kaplan_meier_at
+
+    r = kaplan_meier_at([4, 8, 12, 12, 24, 24], [1, 0, 1, 0, 0, 0], 24)
+    assert (r["n"], r["events"]) == (6, 2)
+    assert r["estimate"] == pytest.approx(0.625)
+    assert r["ci_low"] == pytest.approx(0.625 ** math.exp(1.959964 * 0.726720), abs=1e-5)
+    assert r["ci_high"] == pytest.approx(0.625 ** math.exp(-1.959964 * 0.726720), abs=1e-5)
+    assert kaplan_meier_at([4, 8, 12], [1, 0, 1], 6)["estimate"] == pytest.approx(2 / 3)
+    none = kaplan_meier_at([8, 8], [0, 0], 8)  # no event yet: 1, no interval
+    assert none["estimate"] == 1.0 and math.isnan(none["ci_low"]) and math.isnan(none["ci_high"])
+    assert math.isnan(kaplan_meier_at([], [], 8)["estimate"])
+
+
+def test_flare_free_and_log_rank_by_hand():
+    from helpers.analyses.bilag import compare_time_to_flare, summarize_flare_free
+
+    f = pd.DataFrame({"USUBJID": list("AABBCCDD"), "ARM": list("XXXXYYYY"), "AVISITN": [4, 8] * 4,
+                      "FLARE": ["severe", "none", "none", "moderate", "none", "none", "none", "none"]})
+    free = summarize_flare_free(f, "ARM", ["X", "Y"])
+    assert free[["arm", "week", "n", "events", "estimate"]].values.tolist() == [["X", 8, 2, 2, 0.0], ["Y", 8, 2, 0, 1.0]]
+    # Log-rank by hand: at week 4, 4 at risk (2 X), 1 event: E = 0.5, V = 0.25; at week 8,
+    # 3 at risk (1 X), 1 event: E = 1/3, V = 2/9. (O - E)^2 / V = (7/6)^2 / (17/36) = 49/17.
+    lr = compare_time_to_flare(f, "ARM", ["X", "Y"], "Y").iloc[0]
+    assert lr["statistic"] == pytest.approx(49 / 17)
+    assert lr["p_val"] == pytest.approx(0.089555, abs=1e-5)
+    quiet = f.assign(FLARE="none")
+    assert math.isnan(compare_time_to_flare(quiet, "ARM", ["X", "Y"], "Y").iloc[0]["p_val"])  # no event: no test
+    with pytest.raises(ValueError, match="reference 'Z' is not one of the arms"):
+        compare_time_to_flare(f, "ARM", ["X", "Y"], "Z")
+    with pytest.raises(ValueError, match="the arm column 'TRT' is not in the data"):
+        summarize_flare_free(f, "TRT", ["X"])

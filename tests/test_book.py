@@ -293,3 +293,12 @@ def test_pilot_export_builds_the_generic_labs_chapter(pilot_site: Path):
     assert (r["labs_criterion_hylaw@Placebo"], r["labs_criterion_hylaw_n@Placebo"]) == (1, 84)
     assert r["labs_n_criteria"] == 3
     assert (pilot_site / "chapters" / "labs.html").is_file()
+
+
+def test_followup_time_to_first_flare_by_kaplan_meier_and_log_rank(followup_site: Path):
+    r = results(followup_site)
+    assert r["bilag_flare_free@IL-2"] == 1.0  # no IL-2 subject flared
+    assert 0 < r["bilag_flare_free@Placebo"] < 1
+    assert r["bilag_flare_free_ci_low@Placebo"] < r["bilag_flare_free@Placebo"] < r["bilag_flare_free_ci_high@Placebo"]
+    assert 0 < r["bilag_flare_logrank_p@IL-2-vs-Placebo"] < 1
+    assert "log-rank test of the time to the first flare" in r["flare_free_text"]

@@ -140,6 +140,136 @@ def summarize_flares(flares: pd.DataFrame, arm: str, arms: Sequence[str]) -> pd.
     return pd.DataFrame(rows)
 
 
+def kaplan_meier_at(time: Sequence[float], event: Sequence[int], at: float, confidence: float = 0.95) -> dict:
+    """The Kaplan-Meier probability of no event through time ``at``, with its interval.
+
+    Parameters
+    ----------
+    time : sequence of float
+        Event or censoring times.
+    event : sequence of int
+        1 for an event, 0 for a censored time (ADaM's ``CNSR`` is ``1 - event``).
+    at : float
+    confidence : float
+
+    Returns
+    -------
+    dict
+        ``n``, ``events`` (up to ``at``), ``estimate``, ``ci_low``, ``ci_high``; the
+        interval is missing while the estimate is 1 (no event yet) or 0.
+
+    Notes
+    -----
+    The estimate and Greenwood's standard error are statsmodels' ``SurvfuncRight``; the
+    interval is the log-log one (Kalbfleisch and Prentice, The Statistical Analysis of
+    Failure Time Data, 2nd ed., 2002): with :math:`\\sigma = se / (S |\\log S|)`, the bounds
+    are :math:`S^{\\exp(\\pm z \\sigma)}`, always within 0 to 1 (R's
+    ``survfit(conf.type = "log-log")``).
+
+    Examples
+    --------
+    >>> r = kaplan_meier_at([4, 8, 12, 12, 24, 24], [1, 0, 1, 0, 0, 0], 24)
+    >>> {k: round(v, 4) for k, v in r.items()}
+    {'n': 6, 'events': 2, 'estimate': 0.625, 'ci_low': 0.1419, 'ci_high': 0.8931}
+    """
+    from scipy.stats import norm
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    t = pd.Series(time, dtype="float64").to_numpy()
+    e = pd.Series(event, dtype="int64").to_numpy()
+    out = {"n": len(t), "events": int(((t <= at) & (e == 1)).sum()), "estimate": math.nan, "ci_low": math.nan,
+           "ci_high": math.nan}
+    if not len(t):
+        return out
+    fit = SurvfuncRight(t, e)
+    before = fit.surv_times <= at
+    if not before.any():
+        out["estimate"] = 1.0
+        return out
+    surv, se = float(fit.surv_prob[before][-1]), float(fit.surv_prob_se[before][-1])
+    out["estimate"] = surv
+    if 0 < surv < 1:
+        sigma = se / (surv * abs(math.log(surv)))
+        z = float(norm.ppf(0.5 + confidence / 2))
+        out["ci_low"], out["ci_high"] = surv ** math.exp(z * sigma), surv ** math.exp(-z * sigma)
+    return out
+
+
+def summarize_flare_free(flares: pd.DataFrame, arm: str, arms: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
+    """The Kaplan-Meier share of subjects free of any BILAG flare through the last
+    assessed week, per arm (time to the first flare, censored at the last assessment).
+
+    Returns
+    -------
+    DataFrame
+        One row per arm: ``arm``, ``week`` (the last week assessed in any arm), ``n``,
+        ``events``, ``estimate`` (fraction), ``ci_low``, ``ci_high``, ``confidence``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["A", "A", "B", "B", "C", "C"], "ARM": ["X", "X", "X", "X", "Y", "Y"],
+    ...                   "AVISITN": [4, 8, 4, 8, 4, 8], "FLARE": ["none", "severe", "none", "none", "none", "none"]})
+    >>> summarize_flare_free(f, "ARM", ["X", "Y"])[["arm", "week", "n", "events", "estimate"]]
+      arm  week  n  events  estimate
+    0   X     8  2       1       0.5
+    1   Y     8  1       0       1.0
+    """
+    if arm not in flares.columns:
+        raise ValueError(f"summarize_flare_free: the arm column {arm!r} is not in the data")
+    assessed = flares[flares["FLARE"].astype("string").fillna("") != ""]
+    week = int(assessed["AVISITN"].max()) if len(assessed) else 0
+    rows = []
+    for a in arms:
+        f = flares[flares[arm] == a]
+        tte = derive.derive_time_to_flare(f) if len(f) else pd.DataFrame({"AVAL": [], "CNSR": []})
+        rows.append({"arm": a, "week": week, **kaplan_meier_at(tte["AVAL"], 1 - tte["CNSR"], week, confidence),
+                     "confidence": confidence})
+    return pd.DataFrame(rows, columns=["arm", "week", "n", "events", "estimate", "ci_low", "ci_high", "confidence"])
+
+
+def compare_time_to_flare(flares: pd.DataFrame, arm: str, arms: Sequence[str], reference: str) -> pd.DataFrame:
+    """Time to the first BILAG flare, each arm against the reference: the log-rank test.
+
+    Returns
+    -------
+    DataFrame
+        One row per compared arm: ``arm``, ``reference``, ``statistic`` (chi-square, 1
+        df), ``p_val``, ``method`` (``logrank``); missing when either arm has no subject.
+
+    Notes
+    -----
+    statsmodels' ``survdiff`` (Mantel, Cancer Chemother Rep 1966;50:163-70), on the two
+    arms' ADaM time-to-event records (:func:`helpers.derive.derive_time_to_flare`); R's
+    ``survival::survdiff`` gives the same.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": list("AABBCCDD"), "ARM": list("XXXXYYYY"), "AVISITN": [4, 8] * 4,
+    ...                   "FLARE": ["severe", "none", "none", "moderate", "none", "none", "none", "none"]})
+    >>> compare_time_to_flare(f, "ARM", ["X", "Y"], "Y").round(4)[["arm", "statistic", "p_val"]]
+      arm  statistic   p_val
+    0   X     2.8824  0.0896
+    """
+    from statsmodels.duration.survfunc import survdiff
+
+    if reference not in arms:
+        raise ValueError(f"compare_time_to_flare: reference {reference!r} is not one of the arms {list(arms)}")
+    tte = {a: derive.derive_time_to_flare(flares[flares[arm] == a]) if (flares[arm] == a).any() else None
+           for a in arms}
+    rows = []
+    for a in arms:
+        if a == reference:
+            continue
+        row = {"arm": a, "reference": reference, "statistic": math.nan, "p_val": math.nan, "method": "logrank"}
+        if tte[a] is not None and tte[reference] is not None:
+            both = pd.concat([tte[a].assign(_g=1), tte[reference].assign(_g=0)], ignore_index=True)
+            if (both["CNSR"] == 0).any():
+                stat, p = survdiff(both["AVAL"].to_numpy(float), (1 - both["CNSR"]).to_numpy(int), both["_g"].to_numpy())
+                row.update(statistic=float(stat), p_val=float(p))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["arm", "reference", "statistic", "p_val", "method"])
+
+
 def compare_flares(summary: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:
     """Subjects with a flare, each arm against the reference: difference in proportions
     with the Miettinen-Nurminen interval and score test.

@@ -663,14 +663,18 @@ def change_comparison_table(rows: pd.DataFrame, name: str, title: str, notes: Se
 # BILAG flares (helpers.analyses.bilag)
 
 
-def flare_table(summary: pd.DataFrame, arms: Sequence[str], name: str, title: str, notes: Sequence[str] = ()) -> ResultTable:
+def flare_table(summary: pd.DataFrame, arms: Sequence[str], name: str, title: str, notes: Sequence[str] = (),
+                flare_free: pd.DataFrame | None = None) -> ResultTable:
     """BILAG flares per arm: subjects assessed, with any, severe and moderate flares,
-    flare episodes and the week of the first flare.
+    flare episodes, the week of the first flare and, when given, the Kaplan-Meier share
+    free of flares through the last week with its interval.
 
     Parameters
     ----------
     summary : DataFrame
         From :func:`helpers.analyses.bilag.summarize_flares`.
+    flare_free : DataFrame, optional
+        From :func:`helpers.analyses.bilag.summarize_flare_free`.
 
     Examples
     --------
@@ -692,6 +696,16 @@ def flare_table(summary: pd.DataFrame, arms: Sequence[str], name: str, title: st
                  f"{format_number(r['first_week_max'], 0)})")
         display[a] = [str(n), format_n_pct(int(r["any_n"]), n), format_n_pct(int(r["severe_n"]), n),
                       format_n_pct(int(r["moderate_n"]), n), str(int(r["episodes"])), first]
+    if flare_free is not None and len(flare_free):
+        free = {r["arm"]: r for _, r in flare_free.iterrows()}
+        row = {"": f"Free of flares through week {int(flare_free['week'].iloc[0])}, Kaplan-Meier % "
+                   f"({percent(flare_free['confidence'].iloc[0])} CI)"}
+        for a in arms:
+            r = free[a]
+            row[a] = ("-" if pd.isna(r["estimate"]) else format_number(100 * r["estimate"], 1)
+                      + ("" if pd.isna(r["ci_low"]) else
+                         f" ({format_number(100 * r['ci_low'], 1)} to {format_number(100 * r['ci_high'], 1)})"))
+        display = pd.concat([display, pd.DataFrame([row])], ignore_index=True)
     return ResultTable(name, title, display, summary, list(notes))
 
 

@@ -1071,6 +1071,38 @@ def flare_comparison_text(row: Mapping | None, confidence: float) -> str:
             f"{format_number(100 * row['ci_high'], 1)} points; Miettinen-Nurminen score test, {p_text(row['p_val'])}).")
 
 
+def flare_free_text(free: pd.DataFrame, arms: Sequence[str], logrank: Mapping | None = None) -> str:
+    """The Kaplan-Meier share free of BILAG flares per arm, and the log-rank test.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"arm": ["IL-2", "Placebo"], "week": [24, 24], "estimate": [1.0, 0.931],
+    ...                   "ci_low": [float("nan"), 0.753], "ci_high": [float("nan"), 0.982], "confidence": [0.95, 0.95]})
+    >>> flare_free_text(f, ["IL-2", "Placebo"], {"p_val": 0.149})
+    'Through week 24 (Kaplan-Meier, subjects censored at their last assessment), 100% stayed free of flares with IL-2 and 93.1% (95% CI 75.3% to 98.2%) with Placebo; log-rank test of the time to the first flare, p = 0.149.'
+    >>> flare_free_text(f[:1], ["IL-2"])
+    'Through week 24 (Kaplan-Meier, subjects censored at their last assessment), 100% stayed free of flares.'
+    """
+    rows = _rows_by_arm(free, "arm", arms)
+    values = []
+    for r in rows:
+        if _missing(r["estimate"]):
+            values.append("not estimable")
+            continue
+        ci = ("" if _missing(r["ci_low"]) else
+              f" ({percent(r['confidence'])} CI {format_number(100 * r['ci_low'], 1)}% to {format_number(100 * r['ci_high'], 1)}%)")
+        values.append(f"{format_number(100 * r['estimate'], 1).removesuffix('.0')}%{ci}")
+    if len(arms) == 1:
+        shares = f"{values[0]} stayed free of flares"
+    else:
+        shares = join_words([f"{values[0]} stayed free of flares with {arms[0]}"]
+                            + [f"{v} with {a}" for v, a in zip(values[1:], arms[1:], strict=True)])
+    text = f"Through week {int(rows[0]['week'])} (Kaplan-Meier, subjects censored at their last assessment), {shares}"
+    if logrank is not None and not _missing(logrank.get("p_val")):
+        text += f"; log-rank test of the time to the first flare, {p_text(logrank['p_val'])}"
+    return text + "."
+
+
 def taper_text(taper: pd.DataFrame, arms: Sequence[str], threshold: float) -> str:
     """Subjects at or below the taper threshold, and with a dose below baseline, per arm
     at one visit.
