@@ -75,6 +75,14 @@ def test_committed_without_outputs(path: Path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_cell_has_a_unique_id(path: Path):
+    # nbformat 4.5 cell ids: without them every build warns, and tools cannot address cells.
+    ids = [c.get("id") for c in cells(path)]
+    assert None not in ids, f"cells without an id: {[i for i, x in enumerate(ids) if x is None]}"
+    assert len(set(ids)) == len(ids), "duplicate cell ids"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_parameters_cell_comes_first(path: Path):
     code = [c for c in cells(path) if c["cell_type"] == "code"]
     assert code and "parameters" in tags(code[0]), "the first code cell is the parameters cell"
