@@ -191,7 +191,7 @@ def test_config_text_is_escaped_everywhere(tmp_path: Path):
 
 def test_landing_outside_the_cohort_folder_is_refused(book: Path):
     cfg = data(book) / "cohort.yml"
-    cfg.write_text(cfg.read_text() + "landing: ../../chapters/cohort.ipynb\n")
+    cfg.write_text(cfg.read_text().replace("landing: intro.md", "landing: ../../chapters/cohort.ipynb"))
     before = Unchanged(book)
     assert_refused(cli(book), "outside the cohort folder")
     before.check()
@@ -443,7 +443,7 @@ def test_public_profile_leaves_out_listings_sources_and_small_counts(tmp_path: P
     shutil.copytree(root / "data" / "nct02084238", cohort)
     cfg = cohort / "cohort.yml"
     cfg.write_text(cfg.read_text().replace("chapters: [cohort, sri, organ, labs, immunology, safety]",
-                                           "chapters: [cohort, safety]") + "landing: intro.md\n")
+                                           "chapters: [cohort, safety]"))  # its landing: intro.md, rewritten below
     (cohort / "intro.md").write_text("# Public build\n\n{glue:text}`chapters/safety.ipynb::grade3plus_subjects:s` patients.\n")
     out = tmp_path / "site"
     proc = subprocess.run([sys.executable, "-m", "helpers", "build", str(cohort), "--profile", "public", "--output",
