@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -28,49 +28,96 @@ PYTHON = sys.executable
 class Run:
     seconds: float
     peak_rss: int  # bytes: proportional set size summed over the process and all its children
+    peak_parts: dict = field(default_factory=dict)  # at the peak: what each kind of process held, bytes
+    finished: bool = True  # False: killed at the timeout
+    cpu_seconds: float = 0.0  # processor time (user + system) of the command and the processes it waited for
 
 
-def run_measured(cmd: list[str], cwd: Path = ROOT, env: dict | None = None, poll: float = 0.2) -> Run:
+def process_kind(cmdline: list[str]) -> str:
+    """What a process of a build is, for the memory at the peak: a kernel, the
+    validation child, Jupyter Book, or the build itself."""
+    text = " ".join(cmdline)
+    if "ipykernel" in text:
+        return "kernels"
+    if "multiprocessing" in text:
+        return "validation"
+    if "jupyter-book" in text or "jupyter_book" in text:
+        return "jupyter-book"
+    return "build"
+
+
+def run_measured(cmd: list[str], cwd: Path = ROOT, env: dict | None = None, poll: float = 0.2,
+                 timeout: float | None = None) -> Run:
     """Run a command, returning its wall time and the peak memory of its whole process
     tree (the build, its kernels and Jupyter Book), sampled every ``poll`` s.
 
     Memory is the proportional set size (PSS): shared pages, such as the libraries every
     kernel maps, are split between the processes that share them, so the sum is the
-    memory the build really holds (plain RSS would count them once per process)."""
+    memory the build really holds (plain RSS would count them once per process).
+
+    After ``timeout`` seconds the command and every process it started are killed, and
+    the run is returned with ``finished`` False (its time is the timeout)."""
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
+    parts: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, parts
         root = psutil.Process(proc.pid)
         while not done.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
                 total = 0
+                now: dict[str, int] = {}
                 for p in procs:
                     with contextlib.suppress(psutil.Error):  # a process that just ended
-                        total += p.memory_full_info().pss
-                peak = max(peak, total)
+                        pss = p.memory_full_info().pss
+                        total += pss
+                        kind = process_kind(p.cmdline())
+                        now[kind] = now.get(kind, 0) + pss
+                if total > peak:
+                    peak, parts = total, now
             except psutil.Error:
                 pass
             done.wait(poll)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, _ = proc.communicate()
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        tree = [*psutil.Process(proc.pid).children(recursive=True), psutil.Process(proc.pid)]
+        for p in tree:  # this command's own processes, by id
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        proc.communicate()
+        done.set()
+        sampler.join()
+        return Run(time.perf_counter() - t0, peak, parts, finished=False, cpu_seconds=_children_cpu() - cpu0)
     seconds = time.perf_counter() - t0
     done.set()
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{out[-4000:]}")
-    return Run(seconds, peak)
+    return Run(seconds, peak, parts, cpu_seconds=_children_cpu() - cpu0)
+
+
+def _children_cpu() -> float:
+    """Processor seconds of this process's children that have ended (and, through them,
+    of the processes they waited for: kernels, the validation child): another
+    engineer's load on the machine stretches wall time, hardly this."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 #: What of the repository a build of a cohort reads, besides the package and the cohort.
-BOOK = ("chapters", "_config.yml", "_toc.yml", "_static", "references.bib", "intro.md", "references.md",
+BOOK = ("chapters", "_config.yml", "_toc.yml", "_static", "references.bib", "references.md",
         "rerunning.md")
 
 

@@ -4,7 +4,7 @@ Builds the cohort once (not timed) for its validated tables and each chapter's
 parameters, then runs every chapter's code cells in this process, in order, as a warm
 kernel does (IPython, cleared namespace), --runs times, timing the whole chapter and
 the time spent in each export writer of ``helpers.present.export`` and
-``helpers.present.tables`` (figures split by format, and the resized copy each
+``helpers.present.tables`` (figures split by format, and the resizing to the column each
 figure is drawn from). Prints, per chapter and in total, the medians and the share of
 the chapter's time the exports take.
 
@@ -48,7 +48,8 @@ def instrument(spent: collections.Counter) -> None:
     for name in ("write_table_docx", "write_table_rtf", "write_manifest"):
         timed(export, name)
     timed(tables, "write_table_csv")
-    timed(export, "fit_to_width", "figure: resized copy")
+    # the figure resized to the column in place (text scaled, laid out again), then put back
+    timed(export, "_resize", "figure: resize")
     inside = {"figures": False}
     original_files = export.write_figure_files
 

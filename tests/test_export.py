@@ -9,6 +9,7 @@ twice and compared byte for byte. The chapter tests use the tiny two-arm cohort 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import zipfile
@@ -338,6 +339,130 @@ def test_write_figure_files_embeds_fonts_and_writes_no_dates(tmp_path):
     pdf = paths["pdf"].read_bytes()
     assert b"/FontFile2" in pdf, "a TrueType font program is embedded"
     assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf
+
+
+def _embedded_fonts(pdf: bytes):
+    """The TrueType programs (``/FontFile2`` streams) of a matplotlib PDF, read by fontTools."""
+    import io
+    import zlib
+
+    from fontTools.ttLib import TTFont
+
+    fonts = []
+    for number in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
+        obj = re.search(rb"\n" + number + rb" 0 obj\n<<(.*?)>>\nstream\n", pdf, re.S)
+        length = int(re.search(rb"/Length (\d+)", obj.group(1)).group(1))
+        data = pdf[obj.end():obj.end() + length]
+        fonts.append(TTFont(io.BytesIO(zlib.decompress(data) if b"/FlateDecode" in obj.group(1) else data)))
+    return fonts
+
+
+def test_write_figure_files_pdf_fonts_without_layout_tables(tmp_path):
+    from fontTools import subset
+
+    from helpers.present.export import LAYOUT_TABLES, lean_font_subsets
+
+    pdf = write_figure_files(chart(), tmp_path, "fig", 85)["pdf"].read_bytes()
+    fonts = _embedded_fonts(pdf)
+    # one Type 42 font (a TrueType program, as a CIDFontType2 in matplotlib 3.11): DejaVu Sans, the default
+    assert len(fonts) == 1 and b"/Subtype /CIDFontType2" in pdf
+    tables = set(fonts[0].keys())
+    # the outlines, metrics, character map and names a viewer draws and extracts text with stay
+    assert {"glyf", "loca", "hmtx", "hhea", "head", "cmap", "name", "post"} <= tables
+    assert not tables & set(LAYOUT_TABLES), "no GSUB, GPOS, GDEF or kern: a PDF places its glyphs itself"
+    # "W" and "k" of "Week", "IL-2" of the legend, among others: the glyphs drawn are in the subset
+    cmap = fonts[0].getBestCmap()
+    assert all(ord(c) in cmap for c in "WeekSLEDAI-2K")
+    # fontTools' options are as they were outside the context
+    with lean_font_subsets():
+        assert "GSUB" in subset.Options().drop_tables
+    assert "GSUB" not in subset.Options().drop_tables and subset.Options().layout_features != []
+
+
+@pytest.mark.parametrize("make", [chart, lambda: chart(2.5, 2.0)], ids=["scaled-down", "narrower-than-the-column"])
+def test_write_figure_files_draws_the_figure_itself_and_puts_it_back(tmp_path, make):
+    import io
+
+    from helpers.present.export import fit_to_width
+
+    fig = make()
+    before = io.BytesIO()
+    fig.savefig(before, format="png", dpi=50)
+    paths = write_figure_files(fig, tmp_path, "fig", 85)
+    after = io.BytesIO()
+    fig.savefig(after, format="png", dpi=50)
+    assert after.getvalue() == before.getvalue(), "the figure draws as it did before the export"
+    # the same files as a copy resized by fit_to_width (the pickle round trip the export no longer pays)
+    copy = fit_to_width(fig, 85)
+    for kind in ("svg", "png"):
+        buffer = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "fig"}):
+            copy.savefig(buffer, format=kind, dpi=300, metadata={"svg": {"Date": None}, "png": {"Software": None}}[kind])
+        assert paths[kind].read_bytes() == buffer.getvalue()
+
+
+def _count_draws(monkeypatch) -> list:
+    drawn: list = []
+    savefig = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda self, *a, **k: (drawn.append(k.get("format")), savefig(self, *a, **k))[1])
+    return drawn
+
+
+def test_figure_cache_copies_a_figure_exported_before(tmp_path, monkeypatch):
+    from helpers.present.export import use_figure_cache
+
+    monkeypatch.setattr("helpers.present.export._FIGURE_CACHE", None)
+    uncached = write_figure_files(chart(), tmp_path / "plain", "fig", 85)
+    use_figure_cache(tmp_path / "cache")
+    drawn = _count_draws(monkeypatch)
+    first = write_figure_files(chart(), tmp_path / "a", "fig", 85)
+    assert drawn == ["svg", "png", "pdf"]
+    # the same chart drawn again (another figure object): copied from the cache, nothing drawn
+    second = write_figure_files(chart(), tmp_path / "b", "fig", 85)
+    assert drawn == ["svg", "png", "pdf"]
+    for kind in ("svg", "png", "pdf"):
+        assert first[kind].read_bytes() == second[kind].read_bytes() == uncached[kind].read_bytes()
+    assert second["png"] == tmp_path / "b" / "fig.png"
+    # another width, another name (the SVG's id salt) or another line: drawn
+    write_figure_files(chart(), tmp_path / "c", "fig", 170)
+    write_figure_files(chart(), tmp_path / "c", "other", 85)
+    changed = chart()
+    changed.axes[0].lines[0].set_ydata([3, 1, 2.5])
+    write_figure_files(changed, tmp_path / "c", "fig", 85)
+    assert len(drawn) == 12
+    use_figure_cache(None)
+    write_figure_files(chart(), tmp_path / "d", "fig", 85)
+    assert len(drawn) == 15, "no cache: drawn"
+
+
+def test_build_kernels_use_the_figure_cache_beside_the_validated_tables(tmp_path, monkeypatch):
+    import helpers.present.export as export
+    from helpers.publish.execute import _use_figure_cache, figure_cache_for
+
+    monkeypatch.setattr(export, "_FIGURE_CACHE", None)
+    assert figure_cache_for(tmp_path / "work" / "validated") == tmp_path / "work" / "figures"
+    exec(_use_figure_cache(tmp_path / "work" / "validated"), {})  # what a kernel runs before each chapter
+    assert tmp_path / "work" / "figures" == export._FIGURE_CACHE
+
+
+def test_figure_digest_is_the_same_in_another_process(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import matplotlib; matplotlib.use('agg'); import matplotlib.pyplot as plt\n"
+        "from helpers.present.export import figure_digest\n"
+        "fig, ax = plt.subplots(figsize=(7, 4)); ax.plot([0, 2, 4], [3, 1, 2], marker='o', label='IL-2')\n"
+        "ax.fill_between([0, 1, 2], [0, 1, 0], [1, 2, 1]); ax.legend(); fig.tight_layout()\n"
+        "fig.canvas.draw()\n"  # a chapter's figure is drawn for the page before its files are written
+        "print(figure_digest(fig, 'fig', 85), figure_digest(fig, 'fig', 85))\n"
+    )
+    digests = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.split() for seed in ("1", "2")]
+    # the same in both processes (string hashing seeded differently) and on every pickling (matplotlib's
+    # callback registries count up each time one is pickled)
+    assert len(set(digests[0] + digests[1])) == 1 and len(digests[0][0]) == 64
 
 
 def test_write_figure_files_is_byte_identical(tmp_path):

@@ -169,3 +169,117 @@ def test_mann_whitney_shift_errors():
         hodges_lehmann_shift([1.0, 2.0], [0.5], 1.5)
     with pytest.raises(TypeError, match=r"x must hold numbers"):
         mann_whitney_shift(["a", "b"], [0.5])
+
+
+# ---------------------------------------------------------------------------------------
+# order statistics of the pairs without the matrix: the same values, to the bit, as the brute force
+
+
+def _brute_shift(x, y, confidence, method):
+    """The implementation replaced (every difference formed and sorted), kept as the reference."""
+    from helpers.stats.equivalence import _mw_first_kept
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    diffs = np.sort(np.subtract.outer(x, y).ravel())
+    k = _mw_first_kept(len(x), len(y), confidence, method, x, y)
+    if k < 1:
+        return float(np.median(diffs)), -math.inf, math.inf
+    return float(np.median(diffs)), float(diffs[k - 1]), float(diffs[len(diffs) - k])
+
+
+def _brute_walsh(x, confidence):
+    x = np.asarray(x, dtype=float)
+    i, j = np.triu_indices(len(x))
+    walsh = np.sort((x[i] + x[j]) / 2)
+    c = signed_rank_critical(len(x), confidence)
+    if c < 1:
+        return float(np.median(walsh)), -math.inf, math.inf
+    return float(np.median(walsh)), float(walsh[c - 1]), float(walsh[len(walsh) - c])
+
+
+def _sample(rng, size):
+    # a scale from 1e-3 to 1e3 and 0 to 3 decimals: many ties (within and between samples) and rounding
+    return rng.normal(0.4, 1, size).round(int(rng.integers(0, 4))) * 10.0 ** int(rng.integers(-3, 4))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_hodges_lehmann_shift_equals_the_sorted_differences(seed):
+    rng = np.random.default_rng(seed)
+    for m in range(1, 61, 3):
+        n = int(rng.integers(1, 61))
+        x, y = _sample(rng, m), _sample(rng, n)
+        assert hodges_lehmann_shift(x, y, 0.95, "asymptotic") == _brute_shift(x, y, 0.95, "asymptotic")
+        if m < 50 and n < 50:
+            assert hodges_lehmann_shift(x, y, 0.8, "exact") == _brute_shift(x, y, 0.8, "exact")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_hodges_lehmann_equals_the_sorted_walsh_averages(seed):
+    rng = np.random.default_rng(100 + seed)
+    for n in range(2, 61, 2):
+        x = _sample(rng, n)
+        assert hodges_lehmann(x, 0.9) == _brute_walsh(x, 0.9)
+
+
+def test_pairwise_difference_every_rank_with_ties():
+    from helpers.stats.equivalence import pairwise_difference
+
+    x, y = [1.0, 1.0, 2.0, 0.1, -0.0], [0.0, 0.3, 0.3, 1.0]
+    diffs = np.sort(np.subtract.outer(np.asarray(x), np.asarray(y)).ravel())
+    assert [pairwise_difference(x, y, k) for k in range(1, 21)] == diffs.tolist()
+    # by hand: the 6 differences of x = (1, 2) and y = (0, 0, 1) are 1, 1, 0, 2, 2, 1, ordered 0, 1, 1, 1, 2, 2
+    assert [pairwise_difference([1, 2], [0, 0, 1], k) for k in range(1, 7)] == [0.0, 1.0, 1.0, 1.0, 2.0, 2.0]
+    # rounding: 0.1 - 0.3 is -0.19999999999999998 in doubles, not -0.2
+    assert pairwise_difference([0.1], [0.3], 1) == 0.1 - 0.3 == -0.19999999999999998
+
+
+def test_walsh_average_every_rank_by_hand():
+    from helpers.stats.equivalence import walsh_average
+
+    # the six Walsh averages of (1, 2, 4): 1, 1.5, 2, 2.5, 3, 4
+    assert [walsh_average([4.0, 1.0, 2.0], k) for k in range(1, 7)] == [1.0, 1.5, 2.0, 2.5, 3.0, 4.0]
+    # ties: (1, 1, 3) gives 1, 1, 1, 2, 2, 3
+    assert [walsh_average([1.0, 3.0, 1.0], k) for k in range(1, 7)] == [1.0, 1.0, 1.0, 2.0, 2.0, 3.0]
+
+
+def test_order_statistics_errors():
+    from helpers.stats.equivalence import pairwise_difference, walsh_average
+
+    with pytest.raises(ValueError, match=r"k must be between 1 and 6 \(the number of differences\), got 7"):
+        pairwise_difference([1.0, 2.0], [0.0, 1.0, 2.0], 7)
+    with pytest.raises(ValueError, match=r"k must be between 1 and 3 \(the number of Walsh averages\), got 0"):
+        walsh_average([1.0, 2.0], 0)
+    with pytest.raises(ValueError, match=r"y holds infinite values: \[inf\]"):
+        hodges_lehmann_shift([1.0, 2.0], [0.5, math.inf])
+    with pytest.raises(ValueError, match=r"x holds infinite values: \[-inf\]"):
+        hodges_lehmann([1.0, -math.inf, 2.0])
+
+
+def test_hodges_lehmann_shift_20000_by_20000_in_linear_memory():
+    import time
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(0.2, 1, 20_000).round(2), rng.normal(0, 1, 20_000).round(2)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    est, low, high = hodges_lehmann_shift(x, y, 0.95)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # the brute force held 4e8 differences (3.2 GB a copy); here a few arrays of 20,000
+    assert peak < 20 * 2**20 and seconds < 10
+    assert low <= est <= high and 0.1 < est < 0.3
+    # the bounds are the k_lo-th and (mn + 1 - k_lo)-th differences: counted in blocks of 500 rows (never all 4e8
+    # at once), k_lo - 1 differences lie below the lower bound and at least k_lo at or below it
+    from helpers.stats.equivalence import _mw_first_kept
+
+    k = _mw_first_kept(20_000, 20_000, 0.95, "asymptotic", x, y)
+
+    def count(v, strict):
+        return sum(int(((x[i:i + 500, None] - y) < v).sum() if strict else ((x[i:i + 500, None] - y) <= v).sum())
+                   for i in range(0, 20_000, 500))
+
+    assert count(low, strict=True) < k <= count(low, strict=False)
+    total = 20_000 * 20_000
+    assert count(high, strict=True) < total + 1 - k <= count(high, strict=False)

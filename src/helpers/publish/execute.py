@@ -48,6 +48,25 @@ del _gc, _os, _mpl, _plt, _data
 """
 
 
+def figure_cache_for(validated_cache: Path) -> Path:
+    """The folder of a build's figure cache (:func:`helpers.present.export.use_figure_cache`):
+    ``figures/`` beside the validated tables, in the build's work folder, so that it is
+    cleared with them (``--force``, or a new work folder: a cold build draws every figure).
+
+    Examples
+    --------
+    >>> figure_cache_for(Path("/tmp/work/validated")).as_posix()
+    '/tmp/work/figures'
+    """
+    return Path(validated_cache).parent / "figures"
+
+
+def _use_figure_cache(validated_cache: Path) -> str:
+    """Kernel code that points the figure exports at the build's figure cache."""
+    return ("import helpers.present.export as _export\n"
+            f"_export.use_figure_cache({str(figure_cache_for(validated_cache))!r})\ndel _export\n")
+
+
 @dataclass
 class ChapterRun:
     """What the pool is asked to run: one chapter notebook with its parameters."""
@@ -138,9 +157,10 @@ class WarmKernel:
         if warm_imports:
             self._run("\n".join(f"import {m}" for m in warm_imports), timeout=startup_timeout)
         if validated_cache is not None:
-            # Chapters read the tables the build validated, instead of validating again.
-            self._run(f"import helpers.data\nhelpers.data.use_validated_cache({str(validated_cache)!r})",
-                      timeout=startup_timeout)
+            # Chapters read the tables the build validated, instead of validating again,
+            # and copy the figure files drawn before from the work folder's figure cache.
+            self._run(f"import helpers.data\nhelpers.data.use_validated_cache({str(validated_cache)!r})\n"
+                      + _use_figure_cache(validated_cache), timeout=startup_timeout)
 
     def _run(self, code: str, timeout: float = 60) -> None:
         """Run preparation code; a kernel that died is reported at once, not after the
@@ -187,7 +207,8 @@ class WarmKernel:
 
         if WARM_ENGINE not in papermill_engines._engines:
             _register_engine()
-        validated = f"_data.use_validated_cache({str(validated_cache)!r})\n" if validated_cache is not None else ""
+        validated = (f"_data.use_validated_cache({str(validated_cache)!r})\n" + _use_figure_cache(validated_cache)
+                     if validated_cache is not None else "")
         self._run(_PREPARE.format(cwd=str(run.cwd), validated=validated))
         run.output.parent.mkdir(parents=True, exist_ok=True)
         pm.execute_notebook(
