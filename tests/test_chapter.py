@@ -154,6 +154,19 @@ def test_public_table_masks_small_counts(cohort_dir, tmp_path):
     assert (tmp_path / "demo.csv").read_text().splitlines()[1:] == ["Any,< 5,'=HYPERLINK(1)", "Grade 3,< 5,x"]
 
 
+def test_listing_page_holds_at_most_max_rows_and_the_csv_all(chapter: Chapter, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj.data))
+    rows = pd.DataFrame({"Subject": [f"ROW-{i:04d}" for i in range(12)], "Value": [str(i) for i in range(12)]})
+    chapter.listing(ResultTable("big", "Big listing", rows, rows), max_rows=5)
+    page = shown[-1]
+    assert "ROW-0004" in page and "ROW-0005" not in page
+    assert "The page holds the first 5 of 12 rows" in page and "(12 rows)" in page
+    assert len((tmp_path / "dl" / "big.csv").read_text().splitlines()) == 13  # header and every row
+    chapter.listing(ResultTable("small", "Small listing", rows.head(3), rows.head(3)), max_rows=5)
+    assert "The page holds the first" not in shown[-1]
+
+
 def test_public_listing_is_left_out(cohort_dir, tmp_path):
     ch = Chapter.open("safety", cohort_dir, profile="public", downloads_dir=tmp_path)
     ch.listing(_table("ae-listing"))

@@ -404,14 +404,21 @@ class Chapter:
         download = format_table_downloads(label, self.downloads_url, files, len(table.data))
         display(HTML(f'<div class="result-table" id="{html.escape(table.name)}">{body}{download}</div>'))
 
-    def listing(self, table, page_length: int = 10) -> None:
+    #: The most rows a listing holds in its page; the CSV holds every row. A registry-sized
+    #: cohort's listing of abnormal lab values has hundreds of thousands of rows, which no
+    #: browser searches in a page (and which would make the page hundreds of megabytes).
+    LISTING_PAGE_ROWS = 5000
+
+    def listing(self, table, page_length: int = 10, max_rows: int | None = None) -> None:
         """Like :meth:`table`, for a long listing: searchable and sortable in the page.
 
         The table is an itables DataTable whose JavaScript (from the pinned itables
         package) is inlined in the page once, so it works without a network and from a
         site opened straight from disk; the full listing is also a CSV download (and only
         that: a subject-level listing gets no Word or RTF file and is in no bundle; it
-        is listed in ``tables.json`` with ``"listing": true``).
+        is listed in ``tables.json`` with ``"listing": true``). The page holds the first
+        ``max_rows`` rows (default :attr:`LISTING_PAGE_ROWS`) and says so when there are
+        more; the CSV holds them all.
         """
         from IPython.display import HTML, display
         from itables import to_html_datatable
@@ -431,13 +438,17 @@ class Chapter:
         # offline and from file:// (where browsers refuse to import a module file).
         loader = "" if self._listing_loader_shown else _itables_loader()
         self._listing_loader_shown = True
+        limit = self.LISTING_PAGE_ROWS if max_rows is None else max_rows
+        shown = table.display.head(limit)
+        cut = ([f"The page holds the first {len(shown):,} of {len(table.display):,} rows (search and sort see "
+                "those); the CSV download holds every row."] if len(shown) < len(table.display) else [])
         body = to_html_datatable(
-            table.display, connected=False, table_id=f"dt-{table.name}", caption=f"{label}. {table.title}",
+            shown, connected=False, table_id=f"dt-{table.name}", caption=f"{label}. {table.title}",
             pageLength=page_length, showIndex=False, classes="display compact", allow_html=False,
             maxBytes=0,  # every row: search and sort only see what the page holds
             text_in_header_can_be_selected=False,  # a click on a column's name sorts it
         )
-        notes = "".join(f"<p class=\"table-note\">{html.escape(n)}</p>" for n in table.notes)
+        notes = "".join(f"<p class=\"table-note\">{html.escape(n)}</p>" for n in [*table.notes, *cut])
         download = format_table_downloads(label, self.downloads_url, files, len(table.data))
         display(HTML(f'<div class="result-table listing" id="{html.escape(table.name)}">{loader}{body}{notes}{download}</div>'))
 

@@ -192,18 +192,31 @@ def abnormal_listing(listing: pd.DataFrame, arm: str, visit_labels: Mapping[int,
                      name: str = "labs-abnormal", title: str = "Values outside the normal range after baseline"
                      ) -> ResultTable:
     """The subject-level listing of abnormal values (from
-    :func:`helpers.analyses.labs.list_abnormal`), for :meth:`helpers.chapter.Chapter.listing`."""
+    :func:`helpers.analyses.labs.list_abnormal`), for :meth:`helpers.chapter.Chapter.listing`;
+    each test's values and baseline with the decimals its own values need.
+
+    Examples
+    --------
+    >>> x = pd.DataFrame({"USUBJID": ["1", "2"], "ARM": "A", "PARAM": ["ALT (U/L)", "BILI (mg/dL)"],
+    ...                   "AVISITN": [2, 2], "AVAL": [150.0, 2.345], "LBLO": [7.0, 0.1], "LBHI": [40.0, 1.2],
+    ...                   "ANRIND": "HIGH", "BASE": [30.0, 0.8]})
+    >>> abnormal_listing(x, "ARM", {2: "Week 2"}).display[["Value", "Baseline"]].values.tolist()
+    [['150', '30'], ['2.35', '0.80']]
+    """
     require_columns(listing, ["USUBJID", arm, "PARAM", "AVISITN", "AVAL", "LBLO", "LBHI", "ANRIND", "BASE"],
                     "abnormal_listing", "listing")
+    # Each test's decimals from its own values, found once per test (not once per row).
+    digits = listing["PARAM"].astype("str").map(
+        {test: _digits(values) for test, values in listing.groupby(listing["PARAM"].astype("str"))["AVAL"]})
     display = pd.DataFrame({
         "Subject": listing["USUBJID"].astype("str"), "Arm": listing[arm].astype("str"),
         "Test": listing["PARAM"].astype("str"),
         "Visit": listing["AVISITN"].map(lambda w: visit_labels.get(w, f"Week {w}")),
-        "Value": [format_number(v, _digits(listing["AVAL"])) for v in listing["AVAL"]],
+        "Value": [format_number(v, k) for v, k in zip(listing["AVAL"], digits, strict=True)],
         "Normal range": [f"{format_number(lo, 1)} to {format_number(hi, 1)}" for lo, hi in
                          zip(listing["LBLO"], listing["LBHI"], strict=True)],
         "Category": listing["ANRIND"].map(CATEGORY_LABELS),
-        "Baseline": [format_number(v, _digits(listing["AVAL"])) for v in listing["BASE"]],
+        "Baseline": [format_number(v, k) for v, k in zip(listing["BASE"], digits, strict=True)],
     })
     return ResultTable(name, title, display, listing.reset_index(drop=True))
 
