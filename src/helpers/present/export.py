@@ -464,7 +464,7 @@ def rtf_document(export: ExportTable) -> str:
 # writing tables
 
 
-def _write_atomic(path: Path, data: bytes) -> Path:
+def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -476,13 +476,13 @@ def _write_atomic(path: Path, data: bytes) -> Path:
 def write_table_docx(export: ExportTable, folder: Path) -> Path:
     """Write a table as ``<folder>/<name>.docx`` (:func:`docx_document`), atomically;
     return the path."""
-    return _write_atomic(Path(folder) / f"{export.name}.docx", docx_document([export]))
+    return write_atomic(Path(folder) / f"{export.name}.docx", docx_document([export]))
 
 
 def write_table_rtf(export: ExportTable, folder: Path) -> Path:
     """Write a table as ``<folder>/<name>.rtf`` (:func:`rtf_document`), atomically;
     return the path."""
-    return _write_atomic(Path(folder) / f"{export.name}.rtf", rtf_document(export).encode("ascii"))
+    return write_atomic(Path(folder) / f"{export.name}.rtf", rtf_document(export).encode("ascii"))
 
 
 def write_manifest(folder: Path, filename: str, entries: Sequence[Mapping[str, object]]) -> Path:
@@ -507,7 +507,7 @@ def write_manifest(folder: Path, filename: str, entries: Sequence[Mapping[str, o
         chapter gives the same bytes.
     """
     text = json.dumps({"entries": list(entries)}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    return _write_atomic(Path(folder) / filename, text.encode("utf-8"))
+    return write_atomic(Path(folder) / filename, text.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -561,7 +561,7 @@ def bundle_docx(paths_or_tables: Iterable[ExportTable | str | Path], out: str | 
     """
     paths, tables = _paths_or_tables(paths_or_tables, "docx")
     if tables:
-        return _write_atomic(Path(out), docx_document(tables))
+        return write_atomic(Path(out), docx_document(tables))
     import copy
 
     import docx
@@ -580,7 +580,7 @@ def bundle_docx(paths_or_tables: Iterable[ExportTable | str | Path], out: str | 
         for child in document.element.body.iterchildren():
             body.append(copy.deepcopy(child))
     bundle.core_properties.title = ""
-    return _write_atomic(Path(out), _docx_bytes(bundle))
+    return write_atomic(Path(out), _docx_bytes(bundle))
 
 
 def bundle_rtf(paths_or_tables: Iterable[ExportTable | str | Path], out: str | Path) -> Path:
@@ -617,7 +617,7 @@ def bundle_rtf(paths_or_tables: Iterable[ExportTable | str | Path], out: str | P
                 path.write_bytes(rtf_document(export).encode("ascii"))
         joined = Path(tmp) / "bundle.rtf"
         assemble_rtf([str(p) for p in paths], str(joined))
-        return _write_atomic(out, joined.read_bytes())
+        return write_atomic(out, joined.read_bytes())
 
 
 # ---------------------------------------------------------------------------------------
@@ -990,7 +990,7 @@ def write_figure_files(fig, folder: Path, name: str, width_mm: float,
         key = figure_digest(fig, name, width_mm, dpi, formats)
         cached = _FIGURE_CACHE / key[:2] / key if key else None
         if cached is not None and all((cached / f"{name}.{kind}").is_file() for kind in formats):
-            return {kind: _write_atomic(folder / f"{name}.{kind}", (cached / f"{name}.{kind}").read_bytes())
+            return {kind: write_atomic(folder / f"{name}.{kind}", (cached / f"{name}.{kind}").read_bytes())
                     for kind in formats}
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}}
     rc = {"svg.fonttype": "path", "svg.hashsalt": name, "pdf.fonttype": 42}
@@ -1000,9 +1000,9 @@ def write_figure_files(fig, folder: Path, name: str, width_mm: float,
             buffer = io.BytesIO()
             with lean_font_subsets() if kind == "pdf" else contextlib.nullcontext():
                 sized.savefig(buffer, format=kind, dpi=dpi, metadata=metadata[kind])
-            paths[kind] = _write_atomic(folder / f"{name}.{kind}", buffer.getvalue())
+            paths[kind] = write_atomic(folder / f"{name}.{kind}", buffer.getvalue())
             if cached is not None:
-                _write_atomic(cached / f"{name}.{kind}", buffer.getvalue())
+                write_atomic(cached / f"{name}.{kind}", buffer.getvalue())
     return paths
 
 

@@ -67,6 +67,26 @@ def _use_figure_cache(validated_cache: Path) -> str:
             f"_export.use_figure_cache({str(figure_cache_for(validated_cache))!r})\ndel _export\n")
 
 
+def _run_chapter(run, kernel, fresh_kernel, **execute) -> RunResult:
+    """Run one chapter on ``kernel`` and say how it went. A kernel that died between
+    chapters, before this one ran a cell, is replaced by ``fresh_kernel()`` and the
+    chapter runs once more (a chapter that kills its own kernel fails as usual); every
+    failure, a kernel that could not start included (``kernel`` is then the exception),
+    is reported with its cell, none hidden."""
+    t0 = time.perf_counter()
+    try:
+        if isinstance(kernel, BaseException):
+            raise kernel
+        try:
+            kernel.execute(run, **execute)
+        except KernelDiedError:
+            fresh_kernel().execute(run, **execute)
+        return RunResult(run.name, True, time.perf_counter() - t0, run.output)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
+        text, cell, source = _describe_failure(exc, run.output)
+        return RunResult(run.name, False, time.perf_counter() - t0, run.output, text, cell, {"source": source})
+
+
 @dataclass
 class ChapterRun:
     """What the pool is asked to run: one chapter notebook with its parameters."""
@@ -317,22 +337,18 @@ class ChapterPool:
             while (run := self._todo.get()) is not None:
                 if self._on_event:
                     self._on_event("start", run, None)
-                t0 = time.perf_counter()
-                try:
-                    if isinstance(kernel, BaseException) or not kernel.is_alive():
-                        kernel = self._replace(kernel)
+                if isinstance(kernel, BaseException) or not kernel.is_alive():
                     try:
-                        kernel.execute(run, execution_timeout=self.execution_timeout)
-                    except KernelDiedError:
-                        # Died between chapters, before this one ran a cell: a new kernel
-                        # runs it (once; a chapter that kills its kernel fails as usual).
                         kernel = self._replace(kernel)
-                        kernel.execute(run, execution_timeout=self.execution_timeout)
-                    result = RunResult(run.name, True, time.perf_counter() - t0, run.output)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
-                    text, cell, source = _describe_failure(exc, run.output)
-                    result = RunResult(run.name, False, time.perf_counter() - t0, run.output,
-                                       text, cell, {"source": source})
+                    except Exception as exc:  # noqa: BLE001 - reported as this chapter's failure
+                        kernel = exc
+
+                def fresh_kernel():
+                    nonlocal kernel
+                    kernel = self._replace(kernel)
+                    return kernel
+
+                result = _run_chapter(run, kernel, fresh_kernel, execution_timeout=self.execution_timeout)
                 with self._lock:
                     self._results[run.name] = result
                 if self._on_event:
@@ -524,21 +540,18 @@ class KernelPool:
                     return
                 if on_event:
                     on_event("start", run, None)
-                t0 = time.perf_counter()
                 try:
                     kernel = self._kernel(slot)
-                    try:
-                        kernel.execute(run, execution_timeout=self.execution_timeout, validated_cache=validated)
-                    except KernelDiedError:
-                        kernel.shutdown()  # died between chapters: once more on a new kernel
-                        self._kernels[slot] = None
-                        kernel = self._kernel(slot)
-                        kernel.execute(run, execution_timeout=self.execution_timeout, validated_cache=validated)
-                    result = RunResult(run.name, True, time.perf_counter() - t0, run.output)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
-                    text, cell, source = _describe_failure(exc, run.output)
-                    result = RunResult(run.name, False, time.perf_counter() - t0, run.output,
-                                       text, cell, {"source": source})
+                except Exception as exc:  # noqa: BLE001 - reported as this chapter's failure
+                    kernel = exc
+
+                def fresh_kernel(slot=slot, old=kernel):
+                    old.shutdown()
+                    self._kernels[slot] = None
+                    return self._kernel(slot)
+
+                result = _run_chapter(run, kernel, fresh_kernel, execution_timeout=self.execution_timeout,
+                                      validated_cache=validated)
                 with self._lock:
                     results[run.name] = result
                 if on_event:

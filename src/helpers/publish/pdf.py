@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import re
 import time
 import unicodedata
@@ -49,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.errors import HelpersError
+from helpers.present.export import write_atomic
 
 #: The file the PDF is published as, at the root of the site.
 PDF_NAME = "book.pdf"
@@ -861,14 +861,6 @@ def _build_date(site: Path) -> str | None:
     return m.group() if m else None
 
 
-def _write_atomic(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
 @dataclass(frozen=True)
 class BookPdf:
     """What :func:`write_book_pdf` wrote: the PDF in the site, its pages, whether it was
@@ -981,11 +973,11 @@ def write_book_pdf(
         if problems:
             raise PdfError("the printed book fails its checks; no PDF was published:\n  - " + "\n  - ".join(problems))
         pages = facts.pages
-        _write_atomic(kept, data)
+        write_atomic(kept, data)
         cache.write_json(record, {"key": key, "sha256": cache.sha256_file(kept), "pages": pages})
     target = site / PDF_NAME
     if not target.is_file() or target.read_bytes() != data:
-        _write_atomic(target, data)
+        write_atomic(target, data)
     seconds["total"] = time.perf_counter() - t0
     log(f"{PDF_NAME}: {pages} pages, " + ("printed" if not reuse else "unchanged since the last print, copied")
         + f" in {seconds['total']:.1f} s")
