@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(not (PILOT / "adsl.xpt").is_file(),
 
 #: The cohort.yml of rerunning.md's worked example (the files read where they are).
 PILOT_YML = """\
-title: "CDISC pilot study: cohort and safety"
+title: "CDISC pilot study: cohort, safety and laboratory tests"
 label: "CDISC pilot 01"
 disease: Alzheimer's disease
 drug: xanomeline
@@ -51,12 +51,16 @@ reference_arm: Placebo
 populations:
   efficacy: ITTFL
   safety: SAFFL
-chapters: [cohort, safety]
+chapters: [cohort, safety, labs]
 parameters:
   safety:
     grade_var: AESEV
     min_term_pct: 5
     planned_doses_per_course: null
+  labs:
+    population: safety
+    range_low: A1LO
+    range_high: A1HI
 """
 
 #: What the quirky export needs besides: its screen failures and its visit numbers.
@@ -234,6 +238,25 @@ def expected_counts() -> dict[str, object]:
     return out
 
 
+QUIRKY_VISITS = ("Baseline", "Week 2", "Week 4", "Week 6", "Week 8", "Week 12", "Week 16", "Week 20", "Week 24")
+
+
+def expected_lab_counts(visits: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Subjects of the safety population with a value of each test, per arm, and the
+    number of derived criteria, from adlbhy.xpt with pandas alone (``visits``: only the
+    visits a mapping keeps)."""
+    sl, lb = read_xpt("adsl"), read_xpt("adlbhy")
+    safety = sl[sl["SAFFL"] == "Y"][["USUBJID", "TRT01A"]]
+    lb = lb.drop(columns=["TRT01A", "TRTA"], errors="ignore").merge(safety, on="USUBJID")
+    if visits is not None:
+        lb = lb[lb["AVISIT"].isin(visits)]
+    lb = lb[lb["AVAL"].notna()]
+    out = {f"labs_subjects_{code.lower()}@{arm}": int(g[g["TRT01A"] == arm]["USUBJID"].nunique())
+           for code, g in lb.groupby("PARAMCD") for arm in ARMS}
+    out["labs_n_criteria"] = int(lb.loc[lb["PARAMTYP"] == "DERIVED", "PARAMCD"].nunique())
+    return out
+
+
 def test_pilot_counts_equal_plain_pandas(pilot):
     expected = expected_counts()
     assert {k: pilot.get(k) for k in expected} == expected
@@ -248,6 +271,13 @@ def test_pilot_safety_wording_is_the_patch_not_an_injection(pilot):
 def test_quirky_export_gives_the_same_counts(quirky):
     expected = expected_counts()
     assert {k: quirky.get(k) for k in expected} == expected
+
+
+def test_pilot_and_quirky_lab_counts_equal_plain_pandas(pilot, quirky):
+    for results, visits in ((pilot, None), (quirky, QUIRKY_VISITS)):
+        expected = expected_lab_counts(visits)
+        assert len(expected) > 10
+        assert {k: results.get(k) for k in expected} == expected
 
 
 def test_quirky_screen_failures_are_never_an_arm(quirky):
