@@ -322,6 +322,15 @@ class Served:
         self.proc.send_signal(sig)
         return self.proc.wait(timeout=60)
 
+    def stop_leaving_nothing(self, sig: int, pids: list[int]) -> None:
+        """Stop the server with ``sig``: it exits 0 and, within 30 s, none of ``pids``
+        (the server and the kernels it started) is left."""
+        assert self.stop(sig) == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
+            time.sleep(0.1)
+        assert not [p for p in pids if psutil.pid_exists(p)]
+
 
 def frozen(book: Path) -> dict:
     """A copy of the package in the book, and the environment that makes the server and
@@ -464,12 +473,7 @@ def test_serve_shows_a_failing_chapter_and_the_last_good_page(served: Served):
 def test_serve_stops_on_sigterm_leaving_no_process(served: Served):
     kernels = served.descendants()
     assert kernels, "the server keeps a warm kernel"
-    pids = [served.proc.pid, *kernels]
-    assert served.stop(signal.SIGTERM) == 0
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
-        time.sleep(0.1)
-    assert not [p for p in pids if psutil.pid_exists(p)]
+    served.stop_leaving_nothing(signal.SIGTERM, [served.proc.pid, *kernels])
     assert "stopped; every kernel shut down" in "".join(served.lines)
 
 
@@ -481,12 +485,7 @@ def test_serve_stops_on_ctrl_c_during_a_build(tmp_path: Path):
         deadline = time.monotonic() + DEADLINE
         while not server.descendants() and time.monotonic() < deadline:  # its kernel is starting
             time.sleep(0.05)
-        pids = [server.proc.pid, *server.descendants()]
-        assert server.stop(signal.SIGINT) == 0
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
-            time.sleep(0.1)
-        assert not [p for p in pids if psutil.pid_exists(p)]
+        server.stop_leaving_nothing(signal.SIGINT, [server.proc.pid, *server.descendants()])
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
@@ -558,12 +557,7 @@ def test_serve_restarts_itself_when_its_own_code_changes(tmp_path: Path):
         server.wait_built()
         assert subjects(server.page("/chapters/cohort.html")) == "3"
         assert not [p for p in kernels if psutil.pid_exists(p)]  # the old kernels and helpers are gone
-        pids = [server.proc.pid, *server.descendants()]
-        assert server.stop(signal.SIGTERM) == 0
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
-            time.sleep(0.1)
-        assert not [p for p in pids if psutil.pid_exists(p)]
+        server.stop_leaving_nothing(signal.SIGTERM, [server.proc.pid, *server.descendants()])
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
